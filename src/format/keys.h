@@ -67,7 +67,7 @@ void cardea_sdkey__from_ackey(char out[CARDEA_SD_KEY_HEX_LEN + 1],
                               const uint8_t ackey[CARDEA_AC_KEY_LEN]);
 
 /*
- * Encodes `count` access-control keys (`keys` holds count * 16 bytes) as
+ * Encodes `count` access-control keys (`keys` contains count * 16 bytes) as
  * values of the Icure-Access-Control-Keys header: base64 of the
  * concatenated raw keys, at most CARDEA_AC_KEYS_PER_HEADER keys per
  * value. A request sends one header line per value; the values must never
