@@ -155,8 +155,9 @@ cardea_err cardea_encrypted_self__encrypt(json_t **out, const json_t *plain,
  * value is compound when it has a non-empty compoundValue and no other
  * value, and an absent or empty `content` counts as compound. When every
  * value is compound, `content` stays in clear and each sub-service of each
- * compoundValue is encrypted the same way, recursively. Otherwise `content` is encrypted along with the
- * fields of `service_manifest`, which must not name `content`.
+ * compoundValue is encrypted the same way, recursively. Otherwise
+ * `content` is encrypted along with the fields of `service_manifest`, which
+ * must not name `content`.
  *
  * Returns the errors of cardea_encrypted_self__encrypt, and CARDEA_EINVAL
  * when the manifest names `content`.
