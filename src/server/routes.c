@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The routing table: method, path pattern under /rest/v2 and handler.
+ * The first matching row wins, so a literal segment must come before a
+ * "{}" that would also match it. A path that matches only rows of other
+ * methods gets 405.
+ */
+#include "server/http.h"
+
+#define GET CARDEA_HTTP_GET
+#define POST CARDEA_HTTP_POST
+#define PUT CARDEA_HTTP_PUT
+#define DELETE CARDEA_HTTP_DELETE
+#define PUBLIC CARDEA_ROUTE_PUBLIC
+
+const cardea_route cardea_routes[] = {
+    {POST, "auth/login", cardea_auth__login, PUBLIC},
+    {POST, "auth/refresh", cardea_auth__refresh, PUBLIC},
+    {POST, "auth/switch/{}", cardea_auth__switch, PUBLIC},
+    {POST, "auth/check", cardea_auth__check, PUBLIC},
+    {GET, "user/matches", cardea_auth__matches, 0},
+    {GET, "user/current", cardea_auth__current_user, 0},
+
+    {GET, "dataowner/current", cardea_dataowner__current, 0},
+    {GET, "dataowner/current/hierarchy", cardea_dataowner__hierarchy, 0},
+    {GET, "dataowner/current/hierarchy/stub",
+     cardea_dataowner__hierarchy_stub, 0},
+    {POST, "dataowner/byIds", cardea_dataowner__by_ids, 0},
+    {POST, "dataowner/stub/byIds", cardea_dataowner__stub_by_ids, 0},
+    {PUT, "dataowner/stub", cardea_dataowner__stub_put, 0},
+    {GET, "dataowner/stub/{}", cardea_dataowner__stub_get, 0},
+    {GET, "dataowner/{}", cardea_dataowner__get, 0},
+    {GET, "hcparty/{}/aesExchangeKeys", cardea_dataowner__aes_keys, 0},
+
+    {POST, "exchangedata", cardea_exchange__create, 0},
+    {PUT, "exchangedata", cardea_exchange__modify, 0},
+    {POST, "exchangedata/bulk", cardea_exchange__create_bulk, 0},
+    {POST, "exchangedata/byIds", cardea_exchange__by_ids, 0},
+    {GET, "exchangedata/byDelegatorDelegate",
+     cardea_exchange__by_pair_query, 0},
+    {GET, "exchangedata/byDelegatorDelegate/{}/{}", cardea_exchange__by_pair,
+     0},
+    {GET, "exchangedata/byParticipant/{}", cardea_exchange__by_participant,
+     0},
+    {GET, "exchangedata/byParticipant/{}/counterparts",
+     cardea_exchange__counterparts, 0},
+    {GET, "exchangedata/{}", cardea_exchange__get, 0},
+
+    {PUT, "exchangedatamap/batch", cardea_exmap__put_batch, 0},
+    {POST, "exchangedatamap/batch", cardea_exmap__get_batch, 0},
+
+    {POST, "recoverydata", cardea_recovery__create, 0},
+    {GET, "recoverydata/waiting/{}", cardea_recovery__wait, 0},
+    {DELETE, "recoverydata/forRecipient/{}", cardea_recovery__delete_for, 0},
+    {DELETE, "recoverydata/forRecipient/{}/ofType/{}",
+     cardea_recovery__delete_for_type, 0},
+    /* The official SDK 1.0.0-RC.7 leaves out the slash before
+     * forRecipient. */
+    {DELETE, "recoverydataforRecipient/{}", cardea_recovery__delete_for, 0},
+    {DELETE, "recoverydataforRecipient/{}/ofType/{}",
+     cardea_recovery__delete_for_type, 0},
+    {GET, "recoverydata/{}", cardea_recovery__get, 0},
+    {DELETE, "recoverydata/{}", cardea_recovery__delete, 0},
+};
+
+const size_t cardea_route_count =
+    sizeof cardea_routes / sizeof cardea_routes[0];

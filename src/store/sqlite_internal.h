@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers shared by the SQLite back-end files: the connection type and
+ * small wrappers that map SQLite result codes to cardea_err.
+ */
+#ifndef CARDEA_STORE_SQLITE_INTERNAL_H
+#define CARDEA_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct cardea_db {
+    sqlite3 *sql;
+    struct cardea_db *next;     /* link in the pool's free list */
+};
+
+/* Prepares `sql` (a constant) on `db`; CARDEA_EIO with a log line. */
+cardea_err cardea_sql__prepare(sqlite3_stmt **out, cardea_db *db,
+                               const char *sql) CARDEA_MUST_CHECK;
+/* Runs constant SQL without results. */
+cardea_err cardea_sql__exec(cardea_db *db, const char *sql) CARDEA_MUST_CHECK;
+/*
+ * Steps a statement that returns no row: CARDEA_OK on SQLITE_DONE,
+ * CARDEA_ECONFLICT on a constraint violation, CARDEA_EIO otherwise.
+ */
+cardea_err cardea_sql__step_done(cardea_db *db, sqlite3_stmt *stmt)
+    CARDEA_MUST_CHECK;
+/* Binds a string, or NULL when `value` is NULL; the value is copied. */
+cardea_err cardea_sql__bind_text(sqlite3_stmt *stmt, int index,
+                                 const char *value) CARDEA_MUST_CHECK;
+/* Copies a text column; NULL column gives NULL with CARDEA_OK. */
+cardea_err cardea_sql__column_text(char **out, sqlite3_stmt *stmt, int col)
+    CARDEA_MUST_CHECK;
+/* Parses a JSON text column into an object. */
+cardea_err cardea_sql__column_json(json_t **out, sqlite3_stmt *stmt, int col)
+    CARDEA_MUST_CHECK;
+/* Logs the last error of `db` with `what` as context. */
+void cardea_sql__log(cardea_db *db, const char *what);
+
+#endif
