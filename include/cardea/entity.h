@@ -68,16 +68,27 @@ typedef struct cardea_entity_create_options {
     { CARDEA_ENTITY_CREATE_OPTIONS_VERSION, NULL, NULL, 0 }
 
 /*
- * Encrypts and creates an entity. A missing `id` is set to a new UUID.
- * For explicit data owners `author` and `responsible` are set to the user
- * id and the data owner id; for anonymous ones both are set to "*".
+ * Encrypts and creates an entity (POST /rest/v2/<type>). The entity gets
+ * a new AES-256 key and a new secret id, and a root delegation from the
+ * user to itself with WRITE access; each delegate in `opts` gets a child
+ * delegation, and exchange data to it is created first when none exists
+ * (the strategies then verify its keys). A missing `id` is set to a new
+ * UUID; a given one is kept. When the entity does not set them, `author`
+ * and `responsible` are the user id and the data owner id for an
+ * explicit user, and "*" for an anonymous one. Fields the type's default
+ * manifest names go to `encryptedSelf`; the services of a Contact are
+ * encrypted with the Contact's key. Incoming `rev`, `securityMetadata`
+ * and `secretForeignKeys` are replaced.
  *
- * out    (out) the created entity, decrypted, with `id` and `rev`.
+ * out    (out) the created entity, decrypted, with `id` and `rev`;
+ *        cardea_free it.
  * json   (in)  the entity as decrypted JSON text (an object).
  * opts   (in)  options; NULL means CARDEA_ENTITY_CREATE_OPTIONS_INIT.
- * Returns CARDEA_OK, CARDEA_EINVAL (bad type, JSON that is no object),
- * CARDEA_ENOKEY (no key safe for encryption: a keyless session),
- * CARDEA_EDENIED (a delegate's keys were all rejected), the HTTP codes of
+ * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, bad type or options,
+ * JSON that is no object), CARDEA_ENOKEY (no key safe for encryption, or
+ * a delegate that publishes no key), CARDEA_EDENIED (the strategies
+ * accepted none of a delegate's keys; the message names the delegate),
+ * CARDEA_EVERIFY (the owning patient cannot be opened), the HTTP codes of
  * cardea_session_open, CARDEA_ENOMEM or CARDEA_ECRYPTO.
  */
 CARDEA_API cardea_err
@@ -87,19 +98,30 @@ cardea_entity_create(char **out, cardea_session *session,
     CARDEA_MUST_CHECK;
 
 /*
- * Fetches one entity and decrypts it.
- * Returns CARDEA_OK, CARDEA_ENOTFOUND (no such entity, or no access),
- * CARDEA_EVERIFY (no delegation the session can open), the HTTP codes of
- * cardea_session_open, CARDEA_ENOMEM.
+ * Fetches one entity (GET /rest/v2/<type>/{id}) and decrypts it. The
+ * result keeps `securityMetadata`, `secretForeignKeys` and the
+ * `encryptedSelf` members, so it can be passed to cardea_entity_modify.
+ *
+ * out (out) the entity, decrypted; cardea_free it.
+ * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_ENOTFOUND (no such entity, or
+ * no access), CARDEA_EVERIFY (no delegation the session can open, or no
+ * key decrypts it), the HTTP codes of cardea_session_open, CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err cardea_entity_get(char **out, cardea_session *session,
                                         cardea_entity_type type,
                                         const char *id) CARDEA_MUST_CHECK;
 
 /*
- * Encrypts and saves a modified entity. `json` must carry the `id` and
- * the `rev` it was read with; a stale `rev` gives CARDEA_ECONFLICT.
- * `out` receives the saved entity, decrypted, with its new `rev`.
+ * Encrypts and saves a modified entity (PUT /rest/v2/<type>) with the
+ * entity key it already has. `json` must carry the `id` and the `rev` it
+ * was read with. The sharing metadata is copied from the stored entity,
+ * whatever `json` holds, because it changes only through sharing.
+ *
+ * out (out) the saved entity, decrypted, with its new `rev`.
+ * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, no id or rev),
+ * CARDEA_ECONFLICT (stale rev), CARDEA_ENOTFOUND, CARDEA_EACCESS (no
+ * write access), CARDEA_EVERIFY, the HTTP codes of cardea_session_open,
+ * CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_modify(char **out, cardea_session *session,
@@ -107,11 +129,16 @@ cardea_entity_modify(char **out, cardea_session *session,
     CARDEA_MUST_CHECK;
 
 /*
- * Lists the ids of the entities a filter selects, as POST .../match.
+ * Lists the ids of the entities a filter selects (POST .../match).
  *
  * ids    (out) array of *count strings; free with cardea_strings_free.
+ *        NULL when *count is 0.
  * filter (in)  the filter as JSON text, such as
  *              {"$type":"PatientByHcPartyFilter","healthcarePartyId":"…"}.
+ * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, filter that is no
+ * object), CARDEA_EFORMAT (answer is no array of strings), the HTTP codes
+ * of cardea_session_open (an unsupported filter gives CARDEA_EHTTP),
+ * CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_match(char ***ids, size_t *count, cardea_session *session,
@@ -144,11 +171,24 @@ cardea_entity_get_by_ids(char **out, char ***failed_ids,
                          size_t id_count) CARDEA_MUST_CHECK;
 
 /*
- * Shares an entity with a data owner, creating exchange data to that
- * data owner first if needed (the strategies then verify its keys).
- * `out` receives the updated entity, decrypted.
- * Returns the codes of cardea_entity_create, plus CARDEA_ENOTFOUND for an
- * unknown entity or delegate.
+ * Shares an entity with a data owner (PUT .../bulkSharedMetadataUpdate).
+ * Exchange data from the user to the delegate is taken from the session's
+ * cache or the server, or created when none is verified (the strategies
+ * then verify the delegate's keys, and only accepted keys receive it).
+ * The delegate gets every secret id, entity key and owning entity id the
+ * user can open. WRITE asks for MAX_WRITE (write when the user's own
+ * delegation allows it), READ for MAX_READ. When the entity already has a
+ * delegation to the delegate through that exchange data, only the values
+ * it lacks are added, and nothing is sent when it lacks none. An
+ * anonymous delegate sees a first share from a data owner only after its
+ * own session is reloaded (cardea_session_force_reload).
+ *
+ * out (out) the updated entity, decrypted.
+ * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_ENOTFOUND (unknown entity or
+ * delegate), CARDEA_ENOKEY, CARDEA_EDENIED (as cardea_entity_create),
+ * CARDEA_EVERIFY, CARDEA_EACCESS, CARDEA_ECONFLICT or CARDEA_EHTTP when
+ * the server rejected the request (the message gives its reason), the
+ * HTTP codes of cardea_session_open, CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_share(char **out, cardea_session *session,

@@ -420,4 +420,17 @@ cardea_err cardea_keystore__key_name(char *out, size_t out_cap,
                                      const char *owner_id, const char *fp_v1)
     CARDEA_MUST_CHECK;
 
+/* ---- entity layer (exchange.c; owned by the entity and sharing module) --- */
+
+/*
+ * Installs the exchange-data cache of the entity layer in session->ext
+ * (with its ext_reset and ext_free hooks) and, for an anonymous user,
+ * loads every exchange data of the user. Every entity call runs it first.
+ * The official SDK loads an anonymous user's exchange data when the
+ * session opens and when it reloads. Calling this function at the end of
+ * cardea_session_open and of force_reload gives the same behaviour.
+ * Until then the load happens at the first entity call.
+ */
+cardea_err cardea_sdk__xd_begin(cardea_session *session) CARDEA_MUST_CHECK;
+
 #endif
