@@ -94,7 +94,7 @@ cardea_recovery__create(cardea_http_resp *resp, cardea_http_req *req)
     if ((db = cardea_http__db(resp, req)) == NULL) {
         goto out;
     }
-    err = cardea_db__recovery_put(db, doc, key);
+    err = cardea_db__recovery_put(db, doc, key, req->caller->data_owner_id);
     cardea_http__db_release(req, db);
     if (err != CARDEA_OK) {
         cardea_http__store_error(resp, err, "recovery data");
@@ -223,15 +223,24 @@ static void
 delete_for(cardea_http_resp *resp, cardea_http_req *req, const char *type)
 {
     const char *recipient = req->params[0];
+    const char *creator = NULL;
     char key[TYPE_KEY_MAX];
     cardea_db *db = NULL;
     size_t count = 0;
     cardea_err err;
 
+    /*
+     * The recipient deletes all of its recovery data; anyone else only
+     * what it created for that recipient (an HCP purging the exchange-key
+     * recovery data it made for a patient, as the official SDK does).
+     */
     if (!cardea_http__caller_acts_for(req->caller, recipient)) {
-        cardea_http__error(resp, 403, "only the recipient may delete all "
-                           "its recovery data");
-        return;
+        if (req->caller->data_owner_id == NULL) {
+            cardea_http__error(resp, 403, "only a data owner may delete "
+                               "recovery data");
+            return;
+        }
+        creator = req->caller->data_owner_id;
     }
     if (type != NULL && !type_key(key, type)) {
         cardea_http__error(resp, 400, "unknown recovery data type; use "
@@ -242,7 +251,7 @@ delete_for(cardea_http_resp *resp, cardea_http_req *req, const char *type)
         return;
     }
     err = cardea_db__recovery_delete_for(&count, db, recipient,
-                                         type != NULL ? key : NULL);
+                                         type != NULL ? key : NULL, creator);
     cardea_http__db_release(req, db);
     if (err != CARDEA_OK) {
         cardea_http__store_error(resp, err, "recovery data");

@@ -5,13 +5,33 @@
  * "{}" that would also match it. A path that matches only rows of other
  * methods gets 405.
  */
-#include "server/http.h"
+#include "server/server_internal.h"
 
 #define GET CARDEA_HTTP_GET
 #define POST CARDEA_HTTP_POST
 #define PUT CARDEA_HTTP_PUT
 #define DELETE CARDEA_HTTP_DELETE
 #define PUBLIC CARDEA_ROUTE_PUBLIC
+#define BINARY CARDEA_ROUTE_BINARY
+
+/* The rows every encryptable entity has, under path segment `p`. */
+#define ENTITY_ROUTES(p)                                                   \
+    {POST, p, cardea_entity__create, 0},                                   \
+    {PUT, p, cardea_entity__modify, 0},                                    \
+    {POST, p "/batch", cardea_entity__create_batch, 0},                    \
+    {PUT, p "/batch", cardea_entity__modify_batch, 0},                     \
+    {POST, p "/byIds", cardea_entity__by_ids, 0},                          \
+    {POST, p "/match", cardea_entity__match, 0},                           \
+    {PUT, p "/bulkSharedMetadataUpdate", cardea_entity__share, 0},         \
+    {PUT, p "/bulkSharedMetadataUpdateMinimal",                            \
+     cardea_entity__share_minimal, 0},                                     \
+    {POST, p "/delete/batch", cardea_entity__delete_batch, 0},             \
+    {POST, p "/delete/batch/withrev", cardea_entity__delete_batch_rev, 0}, \
+    {POST, p "/undelete/batch", cardea_entity__undelete_batch, 0},         \
+    {POST, p "/undelete/{}", cardea_entity__undelete, 0},                  \
+    {DELETE, p "/purge/{}", cardea_entity__purge, 0},                      \
+    {GET, p "/{}", cardea_entity__get, 0},                                 \
+    {DELETE, p "/{}", cardea_entity__delete, 0}
 
 const cardea_route cardea_routes[] = {
     {POST, "auth/login", cardea_auth__login, PUBLIC},
@@ -61,6 +81,29 @@ const cardea_route cardea_routes[] = {
      cardea_recovery__delete_for_type, 0},
     {GET, "recoverydata/{}", cardea_recovery__get, 0},
     {DELETE, "recoverydata/{}", cardea_recovery__delete, 0},
+
+    ENTITY_ROUTES("patient"),
+    ENTITY_ROUTES("helement"),
+    ENTITY_ROUTES("contact"),
+    ENTITY_ROUTES("maintenancetask"),
+    ENTITY_ROUTES("document"),
+    {PUT, "document/{}/attachment", cardea_attachment__put_main, BINARY},
+    {GET, "document/{}/attachment", cardea_attachment__get_main, 0},
+    {DELETE, "document/{}/attachment", cardea_attachment__delete_main, 0},
+    {PUT, "document/{}/secondaryAttachments/{}",
+     cardea_attachment__put_secondary, BINARY},
+    {GET, "document/{}/secondaryAttachments/{}",
+     cardea_attachment__get_secondary, 0},
+    {DELETE, "document/{}/secondaryAttachments/{}",
+     cardea_attachment__delete_secondary, 0},
+
+    {POST, "securedelegationkeymap", cardea_entity__create, 0},
+    {POST, "securedelegationkeymap/bydelegationkeys",
+     cardea_sdkmap__by_delegation_keys, 0},
+    {PUT, "securedelegationkeymap/bulkSharedMetadataUpdate",
+     cardea_entity__share, 0},
+    {PUT, "securedelegationkeymap/bulkSharedMetadataUpdateMinimal",
+     cardea_entity__share_minimal, 0},
 };
 
 const size_t cardea_route_count =

@@ -12,6 +12,7 @@
 
 #include <microhttpd.h>
 
+#include "server/access.h"
 #include "server/http.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -121,5 +122,116 @@ cardea_err cardea_dataowner__document(json_t **out, cardea_do_type *type_out,
 
 /* The store type of a counterpart type such as "Hcp"; 0 if unknown. */
 cardea_do_type cardea_dataowner__parse_kind(const char *name, size_t len);
+
+/* ---- encryptable entities (entity.c and its companions) ------------------ */
+
+/* One entity endpoint family: the path segment and the entity type. */
+typedef struct cardea_entity_kind {
+    const char *path;           /* "patient", "helement"... */
+    const char *type;           /* "Patient", "HealthElement"... */
+} cardea_entity_kind;
+
+/*
+ * Per-request state of an entity handler: the endpoint's kind and the
+ * caller as the access checks see it, with the hashes of the keys sent
+ * in Icure-Access-Control-Keys headers (the raw keys are not kept).
+ */
+typedef struct cardea_entity_req {
+    const cardea_entity_kind *kind;
+    cardea_access_caller caller;
+    char **key_hashes;          /* one allocation; cardea_free */
+} cardea_entity_req;
+
+/*
+ * Fills `out` for `req`: the kind from the first path segment and the
+ * caller with its key hashes. On failure sets a 400 (malformed header)
+ * or 500 response and returns false. Release with cardea_entity__end.
+ */
+bool cardea_entity__begin(cardea_entity_req *out, cardea_http_resp *resp,
+                          const cardea_http_req *req);
+void cardea_entity__end(cardea_entity_req *ereq);
+
+/*
+ * Reads live or deleted entity `id` of `type`; stub-only rows count as
+ * missing (CARDEA_ENOTFOUND).
+ */
+cardea_err cardea_entity__load(json_t **out, cardea_db *db, const char *type,
+                               const char *id) CARDEA_MUST_CHECK;
+/*
+ * Stores `doc` like cardea_db__entity_put (not stub-only) and replaces
+ * its index rows: search keys, secret foreign keys, codes, tags, and for
+ * a SecureDelegationKeyMap its delegationKey. The caller runs this inside
+ * a transaction so the row and its index change together.
+ */
+cardea_err cardea_entity__save(cardea_db *db, const char *type, json_t *doc,
+                               const char *expected_rev) CARDEA_MUST_CHECK;
+/*
+ * Crypto fields of a data owner's document. Only the data owner changes
+ * them, through PUT /dataowner/stub, so the entity endpoints keep the
+ * stored values of a Patient.
+ */
+extern const char *const cardea_entity__crypto_fields[];
+extern const size_t cardea_entity__crypto_field_count;
+
+/* Sends an access-module error as a JSON error response. */
+void cardea_entity__send_error(cardea_http_resp *resp,
+                               const cardea_access_error *err);
+/*
+ * Reads {ids:[string...]} (at most CARDEA_ENTITY_MAX_IDS); sets a 400 and
+ * returns NULL when malformed. The result borrows from `*body_out`, which
+ * the caller releases.
+ */
+#define CARDEA_ENTITY_MAX_IDS 1000
+json_t *cardea_entity__read_ids(json_t **body_out, cardea_http_resp *resp,
+                                const cardea_http_req *req);
+
+void cardea_entity__create(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__create_batch(cardea_http_resp *resp,
+                                 cardea_http_req *req);
+void cardea_entity__modify(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__modify_batch(cardea_http_resp *resp,
+                                 cardea_http_req *req);
+void cardea_entity__get(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__by_ids(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__match(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__delete(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__delete_batch(cardea_http_resp *resp,
+                                 cardea_http_req *req);
+void cardea_entity__delete_batch_rev(cardea_http_resp *resp,
+                                     cardea_http_req *req);
+void cardea_entity__undelete(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__undelete_batch(cardea_http_resp *resp,
+                                   cardea_http_req *req);
+void cardea_entity__purge(cardea_http_resp *resp, cardea_http_req *req);
+
+/* Bulk share (entity_share.c). */
+void cardea_entity__share(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_entity__share_minimal(cardea_http_resp *resp,
+                                  cardea_http_req *req);
+
+/* Document attachments (attachment.c); params[0] is the document id. */
+void cardea_attachment__put_main(cardea_http_resp *resp,
+                                 cardea_http_req *req);
+void cardea_attachment__get_main(cardea_http_resp *resp,
+                                 cardea_http_req *req);
+void cardea_attachment__delete_main(cardea_http_resp *resp,
+                                    cardea_http_req *req);
+void cardea_attachment__put_secondary(cardea_http_resp *resp,
+                                      cardea_http_req *req);
+void cardea_attachment__get_secondary(cardea_http_resp *resp,
+                                      cardea_http_req *req);
+void cardea_attachment__delete_secondary(cardea_http_resp *resp,
+                                         cardea_http_req *req);
+
+/* Secure-delegation key maps (sdkmap.c). */
+void cardea_sdkmap__create(cardea_http_resp *resp, cardea_http_req *req);
+void cardea_sdkmap__by_delegation_keys(cardea_http_resp *resp,
+                                       cardea_http_req *req);
+/*
+ * Checks the rules of a key map before it is stored: `delegationKey` is
+ * a string, `delegator` and `delegate` are null or absent, and the legacy
+ * delegation maps are empty. Returns NULL when valid, else a message.
+ */
+const char *cardea_sdkmap__invalid(const json_t *doc);
 
 #endif

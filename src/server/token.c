@@ -17,6 +17,12 @@
 #include "server/server_internal.h"
 
 #define MAX_TOKEN_LEN 8192
+/*
+ * Authentication-class level ("tac" claim) of a token obtained with a
+ * login and password. SDK 1.0.0-RC.7 refuses a token without an integer
+ * "tac"; the server grants nothing by level, so the value is informative.
+ */
+#define TOKEN_AUTH_CLASS_PASSWORD 10
 
 void
 cardea_caller__clear(cardea_caller *caller)
@@ -142,6 +148,7 @@ cardea_token__issue(char **out, const cardea_server *server,
         || jwt_add_grant_int(jwt, "iat", (long)now_s) != 0
         || jwt_add_grant_int(jwt, "exp", (long)(now_s + lifetime_s)) != 0
         || jwt_add_grant_int(jwt, "jwtD", (long)lifetime_s) != 0
+        || jwt_add_grant_int(jwt, "tac", TOKEN_AUTH_CLASS_PASSWORD) != 0
         || jwt_set_alg(jwt, JWT_ALG_HS256, key, CARDEA_JWT_KEY_LEN) != 0) {
         goto out;
     }

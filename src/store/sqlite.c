@@ -54,7 +54,7 @@ static const char schema_sql[] =
     " rev TEXT NOT NULL, json TEXT NOT NULL);"
     "CREATE TABLE recovery_data (id TEXT PRIMARY KEY, rev TEXT NOT NULL,"
     " recipient TEXT NOT NULL, type_key TEXT NOT NULL, expires INTEGER,"
-    " json TEXT NOT NULL);"
+    " creator TEXT, json TEXT NOT NULL);"
     "CREATE INDEX recovery_data_by_recipient ON recovery_data"
     " (recipient, type_key);"
     "CREATE TABLE attachments (entity_id TEXT NOT NULL, key TEXT NOT NULL,"

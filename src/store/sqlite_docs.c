@@ -280,6 +280,44 @@ cardea_db__entity_put(cardea_db *db, const char *type, json_t *doc,
                      &arg);
 }
 
+/* Runs a constant DELETE binding ?1 `first` and ?2 `second` (may be NULL). */
+static cardea_err
+run_delete(cardea_db *db, const char *sql, const char *first,
+           const char *second)
+{
+    sqlite3_stmt *stmt = NULL;
+    cardea_err err = cardea_sql__prepare(&stmt, db, sql);
+
+    if (err == CARDEA_OK
+        && (err = cardea_sql__bind_text(stmt, 1, first)) == CARDEA_OK
+        && (second == NULL
+            || (err = cardea_sql__bind_text(stmt, 2, second)) == CARDEA_OK)) {
+        err = cardea_sql__step_done(db, stmt);
+    }
+    sqlite3_finalize(stmt);
+    return err;
+}
+
+cardea_err
+cardea_db__entity_delete(cardea_db *db, const char *type, const char *id)
+{
+    cardea_err err;
+
+    if (type == NULL || id == NULL) {
+        return CARDEA_EINVAL;
+    }
+    err = run_delete(db, "DELETE FROM entities WHERE type = ?1 AND id = ?2",
+                     type, id);
+    if (err != CARDEA_OK) {
+        return err;
+    }
+    if (sqlite3_changes(db->sql) == 0) {
+        return CARDEA_ENOTFOUND;
+    }
+    return run_delete(db, "DELETE FROM entity_index"
+                      " WHERE type = ?1 AND entity_id = ?2", type, id);
+}
+
 static cardea_err
 values_to_json_text(char **out, const char *const *values, size_t count)
 {
@@ -504,25 +542,83 @@ cardea_db__exmap_put(cardea_db *db, json_t *doc, const char *expected_rev)
     return write_doc(db, &exmap_sql, doc, expected_rev, NULL, NULL, NULL);
 }
 
+cardea_err
+cardea_db__exmap_merge(cardea_db *db, const char *id, const json_t *entries)
+{
+    json_t *doc = NULL;
+    json_t *current;
+    char *rev = NULL;
+    const char *fp;
+    json_t *value;
+    cardea_err err;
+
+    if (id == NULL || !json_is_object(entries)) {
+        return CARDEA_EINVAL;
+    }
+    err = cardea_db__exmap_get(&doc, db, id);
+    if (err == CARDEA_ENOTFOUND) {
+        doc = json_pack("{s:s, s:O}", "id", id, "encryptedExchangeDataIds",
+                        entries);
+        err = doc != NULL ? cardea_db__exmap_put(db, doc, NULL)
+                          : CARDEA_ENOMEM;
+        json_decref(doc);
+        return err;
+    }
+    if (err != CARDEA_OK) {
+        return err;
+    }
+    current = json_object_get(doc, "encryptedExchangeDataIds");
+    if (!json_is_object(current)) {
+        current = json_object();
+        if (cardea_json__set_new(doc, "encryptedExchangeDataIds", current)
+            != CARDEA_OK) {
+            err = CARDEA_ENOMEM;
+        }
+    }
+    json_object_foreach((json_t *)entries, fp, value) {
+        if (err == CARDEA_OK && json_object_get(current, fp) == NULL
+            && json_object_set(current, fp, value) != 0) {
+            err = CARDEA_ENOMEM;
+        }
+    }
+    if (err == CARDEA_OK) {
+        rev = cardea_mem__strdup(cardea_json__get_str(doc, "rev"));
+        err = rev != NULL ? cardea_db__exmap_put(db, doc, rev) : CARDEA_EIO;
+    }
+    cardea_mem__free(rev);
+    json_decref(doc);
+    return err;
+}
+
 /* ---- recovery data ----------------------------------------------------- */
 
 static const doc_sql recovery_sql = {
-    "INSERT INTO recovery_data (id, rev, json, recipient, type_key, expires)"
-    " VALUES (?1, ?2, ?3, ?5, ?6, ?7)",
+    "INSERT INTO recovery_data (id, rev, json, recipient, type_key, expires,"
+    " creator) VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?8)",
     NULL,
     "SELECT 1 FROM recovery_data WHERE id = ?1",
 };
 
+/* What recovery rows store beside the JSON document. */
+typedef struct recovery_columns {
+    const char *type_key;
+    const char *creator;
+} recovery_columns;
+
 static cardea_err
 bind_recovery(sqlite3_stmt *stmt, const json_t *doc, const void *arg)
 {
+    const recovery_columns *columns = arg;
     const json_t *expires = json_object_get(doc, "expirationInstant");
     cardea_err err;
 
     if ((err = cardea_sql__bind_text(stmt, 5,
                                      cardea_json__get_str(doc, "recipient")))
             != CARDEA_OK
-        || (err = cardea_sql__bind_text(stmt, 6, arg)) != CARDEA_OK) {
+        || (err = cardea_sql__bind_text(stmt, 6, columns->type_key))
+               != CARDEA_OK
+        || (err = cardea_sql__bind_text(stmt, 8, columns->creator))
+               != CARDEA_OK) {
         return err;
     }
     if (json_is_integer(expires)) {
@@ -534,14 +630,17 @@ bind_recovery(sqlite3_stmt *stmt, const json_t *doc, const void *arg)
 }
 
 cardea_err
-cardea_db__recovery_put(cardea_db *db, json_t *doc, const char *type_key)
+cardea_db__recovery_put(cardea_db *db, json_t *doc, const char *type_key,
+                        const char *creator)
 {
+    const recovery_columns columns = {type_key, creator};
+
     if (!json_is_object(doc) || type_key == NULL
         || cardea_json__get_str(doc, "recipient") == NULL) {
         return CARDEA_EINVAL;
     }
     return write_doc(db, &recovery_sql, doc, NULL, NULL, bind_recovery,
-                     type_key);
+                     &columns);
 }
 
 static cardea_err
@@ -611,17 +710,20 @@ out:
 
 cardea_err
 cardea_db__recovery_delete_for(size_t *count_out, cardea_db *db,
-                               const char *recipient, const char *type_key)
+                               const char *recipient, const char *type_key,
+                               const char *creator)
 {
     sqlite3_stmt *stmt = NULL;
     cardea_err err;
 
     err = cardea_sql__prepare(&stmt, db, "DELETE FROM recovery_data"
                               " WHERE recipient = ?1"
-                              " AND (?2 IS NULL OR type_key = ?2)");
+                              " AND (?2 IS NULL OR type_key = ?2)"
+                              " AND (?3 IS NULL OR creator = ?3)");
     if (err == CARDEA_OK
         && (err = cardea_sql__bind_text(stmt, 1, recipient)) == CARDEA_OK
         && (err = cardea_sql__bind_text(stmt, 2, type_key)) == CARDEA_OK
+        && (err = cardea_sql__bind_text(stmt, 3, creator)) == CARDEA_OK
         && (err = cardea_sql__step_done(db, stmt)) == CARDEA_OK) {
         *count_out = (size_t)sqlite3_changes(db->sql);
     }
@@ -717,4 +819,14 @@ cardea_db__attachment_delete(cardea_db *db, const char *entity_id,
     }
     sqlite3_finalize(stmt);
     return err;
+}
+
+cardea_err
+cardea_db__attachment_delete_all(cardea_db *db, const char *entity_id)
+{
+    if (entity_id == NULL) {
+        return CARDEA_EINVAL;
+    }
+    return run_delete(db, "DELETE FROM attachments WHERE entity_id = ?1",
+                      entity_id, NULL);
 }

@@ -172,6 +172,13 @@ cardea_err cardea_db__entity_put(cardea_db *db, const char *type,
                                  json_t *doc, const char *expected_rev,
                                  bool stub_only) CARDEA_MUST_CHECK;
 
+/*
+ * Deletes the row of entity (`type`, `id`) and its index rows, whatever
+ * its state (purge). CARDEA_ENOTFOUND when there is no such row.
+ */
+cardea_err cardea_db__entity_delete(cardea_db *db, const char *type,
+                                    const char *id) CARDEA_MUST_CHECK;
+
 /* Index rows of an entity, replaced as a whole on each write. */
 typedef enum cardea_index_kind {
     CARDEA_INDEX_SEARCH_KEY = 1,   /* data owner id or delegation key */
@@ -229,15 +236,26 @@ cardea_err cardea_db__exmap_get(json_t **out, cardea_db *db, const char *id)
 cardea_err cardea_db__exmap_put(cardea_db *db, json_t *doc,
                                 const char *expected_rev) CARDEA_MUST_CHECK;
 
+/*
+ * Creates map `id` with `entries` ({fingerprint: base64}) or adds to the
+ * stored map each fingerprint it does not have yet; existing entries are
+ * never overwritten.
+ */
+cardea_err cardea_db__exmap_merge(cardea_db *db, const char *id,
+                                  const json_t *entries) CARDEA_MUST_CHECK;
+
 /* ---- recovery data --------------------------------------------------- */
 
 /*
  * Stores recovery data `doc` (string "id", "recipient", "type"; optional
  * integer "expirationInstant" in ms). CARDEA_ECONFLICT if the id exists.
- * `type_key` is the type lowercased without underscores.
+ * `type_key` is the type lowercased without underscores. `creator`, the
+ * data owner id of the caller (NULL when none), is kept outside the JSON
+ * so that the creator may later delete what it made for a recipient.
  */
 cardea_err cardea_db__recovery_put(cardea_db *db, json_t *doc,
-                                   const char *type_key) CARDEA_MUST_CHECK;
+                                   const char *type_key, const char *creator)
+    CARDEA_MUST_CHECK;
 /* Reads recovery data; expired data is deleted and gives ENOTFOUND. */
 cardea_err cardea_db__recovery_get(json_t **out, cardea_db *db,
                                    const char *id, int64_t now_ms)
@@ -246,10 +264,14 @@ cardea_err cardea_db__recovery_get(json_t **out, cardea_db *db,
 cardea_err cardea_db__recovery_delete(char rev_out[CARDEA_REV_MAX_LEN + 1],
                                       cardea_db *db, const char *id)
     CARDEA_MUST_CHECK;
-/* Deletes every row of `recipient` (of `type_key` unless NULL). */
+/*
+ * Deletes the rows of `recipient`: of `type_key` unless it is NULL, and
+ * only those stored by `creator` unless it is NULL.
+ */
 cardea_err cardea_db__recovery_delete_for(size_t *count_out, cardea_db *db,
                                           const char *recipient,
-                                          const char *type_key)
+                                          const char *type_key,
+                                          const char *creator)
     CARDEA_MUST_CHECK;
 
 /* ---- attachments ---------------------------------------------------- */
@@ -263,5 +285,9 @@ cardea_err cardea_db__attachment_get(uint8_t **out, size_t *out_len,
                                      const char *key) CARDEA_MUST_CHECK;
 cardea_err cardea_db__attachment_delete(cardea_db *db, const char *entity_id,
                                         const char *key) CARDEA_MUST_CHECK;
+/* Deletes every attachment of `entity_id`; none at all is not an error. */
+cardea_err cardea_db__attachment_delete_all(cardea_db *db,
+                                            const char *entity_id)
+    CARDEA_MUST_CHECK;
 
 #endif

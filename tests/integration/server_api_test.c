@@ -24,19 +24,15 @@
 #include "base/base.h"
 #include "crypto/crypto.h"
 #include "server/server_internal.h"
+#include "server_fixture.h"
 #include "store/store.h"
 
-#define PASSWORD "correct horse"
-#define RESPONSE_MAX ((size_t)16 << 20)
+#define PASSWORD FIXTURE_PASSWORD
 /* A key fingerprint (v2) used in the exchange data of the tests. */
 #define FP "0123456789abcdef012345"
 
-typedef struct reply {
-    long status;
-    char *body;
-    size_t len;
-    json_t *json;
-} reply;
+/* The reply type of server_fixture.h, under a shorter name. */
+typedef fixture_reply reply;
 
 typedef struct fixture {
     char dir[64];
@@ -52,161 +48,23 @@ static fixture env;
 
 /* ---- HTTP client ------------------------------------------------------- */
 
-static size_t
-collect(char *data, size_t size, size_t count, void *user)
-{
-    reply *r = user;
-    size_t len = size * count;
-    char *grown;
-
-    if (r->len + len > RESPONSE_MAX) {
-        return 0;
-    }
-    grown = realloc(r->body, r->len + len + 1);
-    if (grown == NULL) {
-        return 0;
-    }
-    memcpy(grown + r->len, data, len);
-    r->body = grown;
-    r->len += len;
-    r->body[r->len] = '\0';
-    return len;
-}
-
-static void
-reply_free(reply *r)
-{
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
-/*
- * Sends one request to the fixture server. `headers` is a NULL-ended
- * list of extra "Name: value" lines; `body` may be NULL.
- */
 static reply
 call_port(uint16_t port, const char *method, const char *path,
           const char *token, const char *body, size_t body_len,
           const char *const *headers)
 {
-    struct curl_slist *list = NULL;
-    char url[512];
-    char auth[4096];
-    reply r = {0};
-    CURL *curl = curl_easy_init();
-
-    assert_non_null(curl);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/rest/v2/%s",
-             (unsigned)port, path);
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 40L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    if (token != NULL) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        list = curl_slist_append(list, auth);
-    }
-    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
-        list = curl_slist_append(list, headers[i]);
-    }
-    if (body != NULL) {
-        list = curl_slist_append(list, "Content-Type: application/json");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)body_len);
-    }
-    list = curl_slist_append(list, "Expect:");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    assert_int_equal(curl_easy_perform(curl), CURLE_OK);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(list);
-    curl_easy_cleanup(curl);
-    if (r.body != NULL) {
-        r.json = json_loads(r.body, 0, NULL);
-    }
-    return r;
+    return fixture_request(port, method, path, token, NULL, body, body_len,
+                           headers);
 }
 
 static reply
 call(const char *method, const char *path, const char *token,
      const char *body)
 {
-    return call_port(env.port, method, path, token, body,
-                     body != NULL ? strlen(body) : 0, NULL);
+    return fixture_call(env.port, method, path, token, body);
 }
 
 /* ---- fixture ---------------------------------------------------------- */
-
-static void
-add_user(cardea_db *db, const char *login, cardea_do_type type,
-         const char *owner_id, const char *parent)
-{
-    char user_id[CARDEA_UUID_STR_LEN + 1];
-    cardea_user user = {0};
-    char *hash = NULL;
-
-    assert_int_equal(cardea_password__hash(&hash, PASSWORD), CARDEA_OK);
-    assert_int_equal(cardea_db__dataowner_add(db, owner_id, type, parent),
-                     CARDEA_OK);
-    if (type != CARDEA_DO_PATIENT) {
-        json_t *doc = json_pack("{s:s}", "id", owner_id);
-
-        if (parent != NULL) {
-            json_object_set_new(doc, "parentId", json_string(parent));
-        }
-        assert_int_equal(cardea_db__entity_put(db, "HealthcareParty", doc,
-                                               NULL, false),
-                         CARDEA_OK);
-        json_decref(doc);
-    }
-    cardea_uuid__v4(user_id);
-    user.id = user_id;
-    user.login = (char *)login;
-    user.password_hash = hash;
-    user.data_owner_id = (char *)owner_id;
-    user.type = type;
-    user.created_ms = cardea_store__now_ms();
-    assert_int_equal(cardea_db__user_add(db, &user), CARDEA_OK);
-    cardea_free(hash);
-}
-
-static cardea_server *
-start_server(const char *db_path, uint16_t *port, size_t max_body)
-{
-    cardea_server_options options = CARDEA_SERVER_OPTIONS_INIT;
-    cardea_server *server = NULL;
-
-    options.port = 0;
-    options.db_path = db_path;
-    options.threads = 4;
-    options.max_body = max_body;
-    options.shutdown_wait_s = 5;
-    assert_int_equal(cardea_server_new(&server, &options), CARDEA_OK);
-    assert_int_equal(cardea_server_start(server), CARDEA_OK);
-    *port = cardea_server_port(server);
-    assert_true(*port > 0);
-    return server;
-}
-
-static char *
-login_token(uint16_t port, const char *login, const char *password)
-{
-    char body[256];
-    reply r;
-    char *token;
-
-    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}",
-             login, password);
-    r = call_port(port, "POST", "auth/login", NULL, body, strlen(body),
-                  NULL);
-    assert_int_equal(r.status, 200);
-    token = strdup(json_string_value(json_object_get(r.json, "token")));
-    reply_free(&r);
-    return token;
-}
 
 static int
 setup(void **state)
@@ -223,30 +81,19 @@ setup(void **state)
     assert_int_equal(cardea_store_open(&store, env.db_path, NULL),
                      CARDEA_OK);
     assert_int_equal(cardea_store__acquire(&db, store), CARDEA_OK);
-    add_user(db, "root@example.org", CARDEA_DO_HCP, "hcp-0", NULL);
-    add_user(db, "doc@example.org", CARDEA_DO_HCP, "hcp-1", "hcp-0");
-    add_user(db, "bob@example.org", CARDEA_DO_HCP, "hcp-2", NULL);
-    add_user(db, "pat@example.org", CARDEA_DO_PATIENT, "patient-1", NULL);
+    fixture_add_user(db, "root@example.org", CARDEA_DO_HCP, "hcp-0", NULL);
+    fixture_add_user(db, "doc@example.org", CARDEA_DO_HCP, "hcp-1", "hcp-0");
+    fixture_add_user(db, "bob@example.org", CARDEA_DO_HCP, "hcp-2", NULL);
+    fixture_add_user(db, "pat@example.org", CARDEA_DO_PATIENT, "patient-1",
+                     NULL);
     cardea_store__release(store, db);
     cardea_store_close(store);
 
-    env.server = start_server(env.db_path, &env.port, (size_t)64 << 10);
-    env.token_hcp1 = login_token(env.port, "doc@example.org", PASSWORD);
-    env.token_hcp2 = login_token(env.port, "bob@example.org", PASSWORD);
-    env.token_patient = login_token(env.port, "pat@example.org", PASSWORD);
+    env.server = fixture_start_server(env.db_path, &env.port, (size_t)64 << 10);
+    env.token_hcp1 = fixture_login(env.port, "doc@example.org", PASSWORD);
+    env.token_hcp2 = fixture_login(env.port, "bob@example.org", PASSWORD);
+    env.token_patient = fixture_login(env.port, "pat@example.org", PASSWORD);
     return 0;
-}
-
-static void
-remove_db_files(const char *db_path)
-{
-    char path[160];
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s%s", db_path, suffixes[i]);
-        unlink(path);
-    }
 }
 
 static int
@@ -257,7 +104,7 @@ teardown(void **state)
     free(env.token_hcp1);
     free(env.token_hcp2);
     free(env.token_patient);
-    remove_db_files(env.db_path);
+    fixture_remove_db_files(env.db_path);
     rmdir(env.dir);
     curl_global_cleanup();
     return 0;
@@ -278,7 +125,7 @@ test_auth__login_returns_tokens(void **state)
     assert_non_null(
         json_string_value(json_object_get(r.json, "refreshToken")));
     assert_true(json_is_true(json_object_get(r.json, "successful")));
-    reply_free(&r);
+    fixture_reply_free(&r);
 }
 
 static void
@@ -296,8 +143,8 @@ test_auth__login_rejects_bad_credentials(void **state)
     assert_null(json_object_get(wrong.json, "token"));
     assert_int_equal(unknown.status, 401);
     assert_null(json_object_get(unknown.json, "token"));
-    reply_free(&wrong);
-    reply_free(&unknown);
+    fixture_reply_free(&wrong);
+    fixture_reply_free(&unknown);
 }
 
 static void
@@ -311,8 +158,8 @@ test_auth__login_rejects_malformed_body(void **state)
     assert_non_null(strstr(broken.body, "malformed JSON"));
     assert_int_equal(missing.status, 400);
     assert_non_null(strstr(missing.body, "password"));
-    reply_free(&broken);
-    reply_free(&missing);
+    fixture_reply_free(&broken);
+    fixture_reply_free(&missing);
 }
 
 static char *
@@ -326,7 +173,7 @@ login_refresh_token(void)
     assert_int_equal(r.status, 200);
     refresh = strdup(
         json_string_value(json_object_get(r.json, "refreshToken")));
-    reply_free(&r);
+    fixture_reply_free(&r);
     return refresh;
 }
 
@@ -344,19 +191,19 @@ test_auth__refresh_and_switch(void **state)
     r = call_port(env.port, "POST", "auth/refresh", NULL, NULL, 0, headers);
     assert_int_equal(r.status, 200);
     assert_non_null(json_string_value(json_object_get(r.json, "token")));
-    reply_free(&r);
+    fixture_reply_free(&r);
 
     r = call_port(env.port, "POST", "auth/switch/cardea", NULL, NULL, 0,
                   headers);
     assert_int_equal(r.status, 200);
     assert_non_null(
         json_string_value(json_object_get(r.json, "refreshToken")));
-    reply_free(&r);
+    fixture_reply_free(&r);
 
     r = call_port(env.port, "POST", "auth/switch/other", NULL, NULL, 0,
                   headers);
     assert_int_equal(r.status, 404);
-    reply_free(&r);
+    fixture_reply_free(&r);
 
     /* An access token is not a refresh token. */
     snprintf(header, sizeof header, "Refresh-Token: %s", env.token_hcp2);
@@ -364,7 +211,7 @@ test_auth__refresh_and_switch(void **state)
                   wrong_kind);
     assert_int_equal(r.status, 401);
     assert_null(json_object_get(r.json, "token"));
-    reply_free(&r);
+    fixture_reply_free(&r);
     free(refresh);
 }
 
@@ -384,13 +231,13 @@ test_auth__matches_lists_one_group(void **state)
         json_string_value(json_object_get(first, "healthcarePartyId")),
         "hcp-1");
     assert_true(json_is_array(json_object_get(first, "groupsHierarchy")));
-    reply_free(&r);
+    fixture_reply_free(&r);
 
     r = call("GET", "user/matches", env.token_patient, NULL);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(r.json, 0), "patientId")),
                         "patient-1");
-    reply_free(&r);
+    fixture_reply_free(&r);
 }
 
 /* Issues an access token for hcp-2 that expired `ago_s` seconds ago. */
@@ -427,10 +274,10 @@ test_auth__expired_token_grace(void **state)
     assert_int_equal(late.status, 401);
     assert_int_equal(none.status, 401);
     assert_int_equal(forged.status, 401);
-    reply_free(&ok);
-    reply_free(&late);
-    reply_free(&none);
-    reply_free(&forged);
+    fixture_reply_free(&ok);
+    fixture_reply_free(&late);
+    fixture_reply_free(&none);
+    fixture_reply_free(&forged);
     cardea_free(recent);
     cardea_free(old);
 }
@@ -448,18 +295,18 @@ test_auth__rate_limits_failed_logins(void **state)
     (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(db_path, sizeof db_path, "%s/rl.sqlite", dir);
-    server = start_server(db_path, &port, (size_t)64 << 10);
+    server = fixture_start_server(db_path, &port, (size_t)64 << 10);
     for (int i = 0; i < 11; i++) {
         reply r = call_port(port, "POST", "auth/login", NULL, bad,
                             strlen(bad), NULL);
 
         last = r.status;
         assert_true(i < 10 ? r.status == 401 : r.status == 429);
-        reply_free(&r);
+        fixture_reply_free(&r);
     }
     assert_int_equal(last, 429);
     cardea_server_free(server);
-    remove_db_files(db_path);
+    fixture_remove_db_files(db_path);
     rmdir(dir);
 }
 
@@ -487,8 +334,8 @@ test_dataowner__current_and_empty_patient(void **state)
     assert_int_equal(
         json_array_size(json_object_get(stub, "publicKeysForOaepWithSha256")),
         0);
-    reply_free(&hcp);
-    reply_free(&patient);
+    fixture_reply_free(&hcp);
+    fixture_reply_free(&patient);
 }
 
 static void
@@ -512,8 +359,8 @@ test_dataowner__hierarchy_self_first(void **state)
                         "hcp-0");
     assert_int_equal(stubs.status, 200);
     assert_non_null(json_object_get(json_array_get(stubs.json, 1), "stub"));
-    reply_free(&r);
-    reply_free(&stubs);
+    fixture_reply_free(&r);
+    fixture_reply_free(&stubs);
 }
 
 /* PUTs a stub for `token` adding `key`; returns the reply. */
@@ -564,11 +411,11 @@ test_dataowner__stub_put_checks_rev(void **state)
                          json_object_get(after.json, "stub"),
                          "publicKeysForOaepWithSha256")),
                      1);
-    reply_free(&before);
-    reply_free(&first);
-    reply_free(&stale);
-    reply_free(&foreign);
-    reply_free(&after);
+    fixture_reply_free(&before);
+    fixture_reply_free(&first);
+    fixture_reply_free(&stale);
+    fixture_reply_free(&foreign);
+    fixture_reply_free(&after);
     json_decref(stub);
 }
 
@@ -592,9 +439,9 @@ test_dataowner__patient_stub_before_entity(void **state)
                      1);
     assert_int_equal(aes.status, 200);
     assert_true(json_is_object(aes.json));
-    reply_free(&r);
-    reply_free(&current);
-    reply_free(&aes);
+    fixture_reply_free(&r);
+    fixture_reply_free(&current);
+    fixture_reply_free(&aes);
     json_decref(stub);
 }
 
@@ -636,11 +483,11 @@ test_exchange__participants_only(void **state)
     assert_null(json_object_get(by_stranger.json, "exchangeKey"));
     assert_int_equal(not_delegator.status, 403);
     assert_int_equal(duplicate.status, 409);
-    reply_free(&created);
-    reply_free(&by_delegate);
-    reply_free(&by_stranger);
-    reply_free(&not_delegator);
-    reply_free(&duplicate);
+    fixture_reply_free(&created);
+    fixture_reply_free(&by_delegate);
+    fixture_reply_free(&by_stranger);
+    fixture_reply_free(&not_delegator);
+    fixture_reply_free(&duplicate);
     free(doc);
     free(forged);
 }
@@ -648,7 +495,7 @@ test_exchange__participants_only(void **state)
 static void
 test_exchange__parent_acts_for_child(void **state)
 {
-    char *token_root = login_token(env.port, "root@example.org", PASSWORD);
+    char *token_root = fixture_login(env.port, "root@example.org", PASSWORD);
     char *doc = exchange_json("ed-root", "hcp-0", "hcp-2");
     reply by_child;
     reply created = call("POST", "exchangedata", token_root, doc);
@@ -658,8 +505,8 @@ test_exchange__parent_acts_for_child(void **state)
     /* hcp-1's token lists hcp-0 as ancestor, so it may read it. */
     by_child = call("GET", "exchangedata/ed-root", env.token_hcp1, NULL);
     assert_int_equal(by_child.status, 200);
-    reply_free(&created);
-    reply_free(&by_child);
+    fixture_reply_free(&created);
+    fixture_reply_free(&by_child);
     free(doc);
     free(token_root);
 }
@@ -674,7 +521,7 @@ test_exchange__rejects_invalid_body(void **state)
     (void)state;
     assert_int_equal(missing.status, 400);
     assert_non_null(strstr(missing.body, "exchangeKey"));
-    reply_free(&missing);
+    fixture_reply_free(&missing);
 }
 
 static void
@@ -706,10 +553,10 @@ test_exchange__modify_rules(void **state)
     assert_int_equal(moved.status, 400);
     free(text);
 
-    reply_free(&created);
-    reply_free(&modified);
-    reply_free(&stale);
-    reply_free(&moved);
+    fixture_reply_free(&created);
+    fixture_reply_free(&modified);
+    fixture_reply_free(&stale);
+    fixture_reply_free(&moved);
     json_decref(body);
     free(doc);
 }
@@ -759,15 +606,15 @@ test_exchange__queries(void **state)
     assert_int_equal(json_array_size(skipped.json), 0);
     assert_int_equal(by_ids.status, 200);
     assert_int_equal(json_array_size(by_ids.json), 1);
-    reply_free(&created);
-    reply_free(&pair);
-    reply_free(&pair_query);
-    reply_free(&page);
-    reply_free(&others);
-    reply_free(&kinds);
-    reply_free(&all);
-    reply_free(&skipped);
-    reply_free(&by_ids);
+    fixture_reply_free(&created);
+    fixture_reply_free(&pair);
+    fixture_reply_free(&pair_query);
+    fixture_reply_free(&page);
+    fixture_reply_free(&others);
+    fixture_reply_free(&kinds);
+    fixture_reply_free(&all);
+    fixture_reply_free(&skipped);
+    fixture_reply_free(&by_ids);
     free(doc);
 }
 
@@ -810,9 +657,9 @@ test_exmap__merge_keeps_existing(void **state)
                         "X1");
     assert_string_equal(json_string_value(json_object_get(entries, "fpb")),
                         "X2");
-    reply_free(&first);
-    reply_free(&second);
-    reply_free(&read);
+    fixture_reply_free(&first);
+    fixture_reply_free(&second);
+    fixture_reply_free(&read);
 }
 
 static void
@@ -827,8 +674,8 @@ test_exmap__rejects_bad_batch(void **state)
     (void)state;
     assert_int_equal(empty.status, 400);
     assert_int_equal(short_key.status, 400);
-    reply_free(&empty);
-    reply_free(&short_key);
+    fixture_reply_free(&empty);
+    fixture_reply_free(&short_key);
 }
 
 /* ---- recovery data ---------------------------------------------------- */
@@ -868,10 +715,10 @@ test_recovery__expires(void **state)
     usleep(1500 * 1000);
     after = call("GET", "recoverydata/rd-1", env.token_hcp2, NULL);
     assert_int_equal(after.status, 404);
-    reply_free(&created);
-    reply_free(&before);
-    reply_free(&rejected);
-    reply_free(&after);
+    fixture_reply_free(&created);
+    fixture_reply_free(&before);
+    fixture_reply_free(&rejected);
+    fixture_reply_free(&after);
     free(doc);
     free(past);
 }
@@ -885,7 +732,7 @@ post_later(void *arg)
     usleep(400 * 1000);
     r = call("POST", "recoverydata", env.token_hcp1, doc);
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    fixture_reply_free(&r);
     return NULL;
 }
 
@@ -918,8 +765,8 @@ test_recovery__long_poll(void **state)
     assert_int_equal(timed_out.status, 404);
     assert_true(seconds >= 0.9);
     assert_true(seconds < 5.0);
-    reply_free(&found);
-    reply_free(&timed_out);
+    fixture_reply_free(&found);
+    fixture_reply_free(&timed_out);
     free(doc);
 }
 
@@ -930,8 +777,10 @@ test_recovery__delete_for_recipient(void **state)
     char *b = recovery_json("rd-4", "EXCHANGE_KEY_RECOVERY", 0);
     reply ra = call("POST", "recoverydata", env.token_hcp1, a);
     reply rb = call("POST", "recoverydata", env.token_hcp1, b);
+    /* hcp-2 created nothing for hcp-1, so its purge removes nothing. */
     reply stranger = call("DELETE", "recoverydata/forRecipient/hcp-1",
                           env.token_hcp2, NULL);
+    reply kept = call("GET", "recoverydata/rd-3", env.token_hcp2, NULL);
     reply typed = call("DELETE", "recoverydataforRecipient/hcp-1/ofType/"
                                  "ExchangeKeyRecovery", env.token_hcp1, NULL);
     reply single = call("DELETE", "recoverydata/rd-3", env.token_hcp1, NULL);
@@ -940,7 +789,10 @@ test_recovery__delete_for_recipient(void **state)
     (void)state;
     assert_int_equal(ra.status, 200);
     assert_int_equal(rb.status, 200);
-    assert_int_equal(stranger.status, 403);
+    assert_int_equal(stranger.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(stranger.json,
+                                                        "numberValue")), 0);
+    assert_int_equal(kept.status, 200);
     assert_int_equal(typed.status, 200);
     /* rd-2 of the long-poll test has the same type and recipient. */
     assert_true(json_integer_value(json_object_get(typed.json,
@@ -948,14 +800,40 @@ test_recovery__delete_for_recipient(void **state)
     assert_int_equal(single.status, 200);
     assert_non_null(json_object_get(single.json, "rev"));
     assert_int_equal(deleted.status, 404);
-    reply_free(&ra);
-    reply_free(&rb);
-    reply_free(&stranger);
-    reply_free(&typed);
-    reply_free(&single);
-    reply_free(&deleted);
+    fixture_reply_free(&ra);
+    fixture_reply_free(&rb);
+    fixture_reply_free(&stranger);
+    fixture_reply_free(&kept);
+    fixture_reply_free(&typed);
+    fixture_reply_free(&single);
+    fixture_reply_free(&deleted);
     free(a);
     free(b);
+}
+
+static void
+test_recovery__creator_purges_what_it_made(void **state)
+{
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "id", "rd-5",
+                            "recipient", "hcp-2", "encryptedSelf",
+                            "c2VjcmV0", "type", "EXCHANGE_KEY_RECOVERY");
+    char *text = json_dumps(doc, 0);
+    reply created = call("POST", "recoverydata", env.token_hcp1, text);
+    reply purged = call("DELETE", "recoverydata/forRecipient/hcp-2/ofType/"
+                                  "ExchangeKeyRecovery", env.token_hcp1, NULL);
+    reply gone = call("GET", "recoverydata/rd-5", env.token_hcp2, NULL);
+
+    (void)state;
+    assert_int_equal(created.status, 200);
+    assert_int_equal(purged.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(purged.json,
+                                                        "numberValue")), 1);
+    assert_int_equal(gone.status, 404);
+    fixture_reply_free(&created);
+    fixture_reply_free(&purged);
+    fixture_reply_free(&gone);
+    free(text);
+    json_decref(doc);
 }
 
 /* ---- HTTP limits -------------------------------------------------------- */
@@ -972,9 +850,9 @@ test_http__unknown_route_and_method(void **state)
     assert_int_equal(unknown.status, 404);
     assert_int_equal(method.status, 405);
     assert_int_equal(outside.status, 404);
-    reply_free(&unknown);
-    reply_free(&method);
-    reply_free(&outside);
+    fixture_reply_free(&unknown);
+    fixture_reply_free(&method);
+    fixture_reply_free(&outside);
 }
 
 static void
@@ -992,7 +870,7 @@ test_http__oversized_body(void **state)
     big[len] = '\0';
     r = call("POST", "exchangedata", env.token_hcp1, big);
     assert_int_equal(r.status, 413);
-    reply_free(&r);
+    fixture_reply_free(&r);
     free(big);
 }
 
@@ -1012,7 +890,7 @@ test_http__large_header_accepted(void **state)
     r = call_port(env.port, "GET", "dataowner/current", env.token_hcp1,
                   NULL, 0, headers);
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    fixture_reply_free(&r);
     free(header);
 }
 
@@ -1041,6 +919,7 @@ main(void)
         cmocka_unit_test(test_recovery__expires),
         cmocka_unit_test(test_recovery__long_poll),
         cmocka_unit_test(test_recovery__delete_for_recipient),
+        cmocka_unit_test(test_recovery__creator_purges_what_it_made),
         cmocka_unit_test(test_http__unknown_route_and_method),
         cmocka_unit_test(test_http__oversized_body),
         cmocka_unit_test(test_http__large_header_accepted),
