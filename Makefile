@@ -12,7 +12,7 @@ CMAKE_FLAGS ?=
 CTEST = ctest --output-on-failure -j $(JOBS)
 
 .PHONY: all deps node-deps build test wycheproof asan style check demo \
-        clean
+        clean bench-server
 
 all: build
 
@@ -58,6 +58,19 @@ style:
 	@scripts/check-style
 
 check: style test asan
+
+# Server benchmark: prints figures and never asserts them, so it is not
+# part of `check`. It measures an optimised build (-O2) in its own
+# folder; warnings stay visible but do not stop it. docs/BENCHMARKS.md
+# records the results.
+BENCH_BUILD ?= build-bench
+bench-server: build
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DCARDEA_WERROR=OFF -DCARDEA_SHARED_DIR=$(abspath $(SHARED)) \
+	    $(CMAKE_FLAGS)
+	cmake --build $(BENCH_BUILD) -j $(JOBS) --target cardea_cli \
+	    cardea_bench_bare cardea_bench_load
+	bench/run-bench-server.sh $(BENCH_BUILD)
 
 demo:
 	@echo "make demo: the main job (FHIR import, sharing, read-back) is" \
