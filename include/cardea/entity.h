@@ -34,16 +34,13 @@ typedef enum cardea_entity_type {
 } cardea_entity_type;
 
 /*
- * Access granted to a delegate. The internal format layer declares the
- * same enumeration (format/delegation.h), so this one is skipped when that
- * header came first; both must keep the same values.
+ * Access granted to a delegate, written as the `permissions` of its
+ * SecureDelegation (the format layer uses this enumeration too).
  */
-#ifndef CARDEA_FORMAT_DELEGATION_H
 typedef enum cardea_access_level {
     CARDEA_ACCESS_READ = 1,
     CARDEA_ACCESS_WRITE = 2,
 } cardea_access_level;
-#endif
 
 /* A data owner to share a new entity with. */
 typedef struct cardea_entity_delegate {

@@ -23,17 +23,12 @@
 #include <jansson.h>
 
 #include "cardea/common.h"
+#include "cardea/entity.h"
 #include "format/keys.h"
 
 /* Bytes that start every decrypted delegation value. */
 #define CARDEA_DELEGATION_PREFIX "Cure"
 #define CARDEA_DELEGATION_PREFIX_LEN 4
-
-/* `permissions` of a SecureDelegation. */
-typedef enum cardea_access_level {
-    CARDEA_ACCESS_READ = 1,
-    CARDEA_ACCESS_WRITE = 2,
-} cardea_access_level;
 
 /* `requestedPermissions` of an EntityShareRequest. */
 typedef enum cardea_requested_permission {
@@ -144,7 +139,7 @@ typedef struct cardea_delegation_params {
     const char *exchange_data_id; /* written only when both ids are set */
     const char *const *parents;   /* sdKeys of the parent delegations */
     size_t parents_len;
-    cardea_access_level permissions;
+    cardea_access_level permissions; /* from cardea/entity.h */
     const uint8_t *exchange_key;  /* 16 or 32 bytes */
     size_t exchange_key_len;
     cardea_delegation_values values;

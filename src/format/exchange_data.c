@@ -781,6 +781,113 @@ cardea_exchange_data__decrypt(cardea_exchange_content **out,
     return found ? CARDEA_EVERIFY : CARDEA_ENOKEY;
 }
 
+/* see format/exchange_data.h */
+cardea_err
+cardea_exchange_data__content_empty(cardea_exchange_content **out)
+{
+    cardea_exchange_content *content;
+
+    if (out == NULL) {
+        return CARDEA_EINVAL;
+    }
+    content = cardea_mem__calloc(1, sizeof *content);
+    if (content == NULL) {
+        return CARDEA_ENOMEM;
+    }
+    *out = content;
+    return CARDEA_OK;
+}
+
+static bool
+valid_secret_length(cardea_exchange_secret secret, size_t len)
+{
+    switch (secret) {
+    case CARDEA_EXCHANGE_SECRET_KEY:
+        return len == CARDEA_AES128_KEY_LEN || len == CARDEA_AES256_KEY_LEN;
+    case CARDEA_EXCHANGE_SECRET_AC:
+        return len == CARDEA_AC_SECRET_LEN;
+    case CARDEA_EXCHANGE_SECRET_SIGNATURE:
+        return len >= CARDEA_SHARED_SIG_KEY_MIN_LEN &&
+               len <= CARDEA_SHARED_SIG_KEY_LEN;
+    }
+    return false;
+}
+
+/* Copies a decrypted secret of valid length into its member. */
+static void
+store_secret(cardea_exchange_content *content, cardea_exchange_secret secret,
+             const uint8_t *plain, size_t len)
+{
+    switch (secret) {
+    case CARDEA_EXCHANGE_SECRET_KEY:
+        memcpy(content->exchange_key, plain, len);
+        content->exchange_key_len = len;
+        break;
+    case CARDEA_EXCHANGE_SECRET_AC:
+        memcpy(content->access_control_secret, plain, len);
+        break;
+    case CARDEA_EXCHANGE_SECRET_SIGNATURE:
+        memcpy(content->shared_signature_key, plain, len);
+        content->shared_signature_key_len = len;
+        break;
+    }
+}
+
+/* see format/exchange_data.h */
+cardea_err
+cardea_exchange_data__decrypt_secret(cardea_exchange_content *content,
+                                     const json_t *exchange_data,
+                                     cardea_exchange_secret secret,
+                                     const cardea_owner_key *keys,
+                                     size_t keys_count)
+{
+    const json_t *map;
+    const char *value;
+    fingerprint fp;
+    bool found = false;
+    size_t i;
+
+    if (content == NULL || exchange_data == NULL ||
+        (keys == NULL && keys_count > 0) ||
+        (secret != CARDEA_EXCHANGE_SECRET_KEY &&
+         secret != CARDEA_EXCHANGE_SECRET_AC &&
+         secret != CARDEA_EXCHANGE_SECRET_SIGNATURE)) {
+        return CARDEA_EINVAL;
+    }
+    map = json_object_get(exchange_data, map_names[secret]);
+    if (!json_is_object(map)) {
+        return CARDEA_EFORMAT;
+    }
+    for (i = 0; i < keys_count; i++) {
+        uint8_t *plain = NULL;
+        size_t len = 0;
+        bool valid;
+        cardea_err err;
+
+        if (owner_fp_v2(fp, &keys[i]) != CARDEA_OK) {
+            continue;
+        }
+        value = cardea_exchange_data__fp_map_find(map, fp);
+        if (value == NULL) {
+            continue;
+        }
+        found = true;
+        err = rsa_decrypt_b64(&plain, &len, &keys[i], value);
+        if (err == CARDEA_ENOMEM) {
+            return err;
+        }
+        valid = err == CARDEA_OK && valid_secret_length(secret, len);
+        if (valid) {
+            store_secret(content, secret, plain, len);
+        }
+        cardea_mem__free_secret(plain, len);
+        if (valid) {
+            return CARDEA_OK;
+        }
+    }
+    return found ? CARDEA_EVERIFY : CARDEA_ENOKEY;
+}
+
 /* ---- verification and update ---------------------------------------- */
 
 /*

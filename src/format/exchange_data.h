@@ -138,6 +138,42 @@ cardea_err cardea_exchange_data__decrypt(
     cardea_exchange_content **out, const json_t *exchange_data,
     const cardea_owner_key *keys, size_t keys_count) CARDEA_MUST_CHECK;
 
+/* The secrets of an ExchangeData, each stored in its own encrypted map. */
+typedef enum cardea_exchange_secret {
+    CARDEA_EXCHANGE_SECRET_KEY = 0,       /* exchangeKey */
+    CARDEA_EXCHANGE_SECRET_AC = 1,        /* accessControlSecret */
+    CARDEA_EXCHANGE_SECRET_SIGNATURE = 2, /* sharedSignatureKey */
+} cardea_exchange_secret;
+
+/*
+ * Allocates content with every secret zeroed and both lengths 0, for
+ * cardea_exchange_data__decrypt_secret to fill one secret at a time.
+ * Free with cardea_exchange_data__content_free.
+ * Returns CARDEA_OK, CARDEA_EINVAL (NULL out) or CARDEA_ENOMEM.
+ */
+cardea_err cardea_exchange_data__content_empty(cardea_exchange_content **out)
+    CARDEA_MUST_CHECK;
+
+/*
+ * Decrypts one secret of `exchange_data` into its member of `content`
+ * (and its length, for the two secrets that store one). It uses the
+ * first of `keys` (all private) whose fingerprint v2 names an entry in
+ * that secret's map and whose entry decrypts to a valid length, so it
+ * costs one RSA private-key operation when that first key succeeds. Map
+ * keys are read leniently, as in cardea_exchange_data__decrypt. The
+ * other members of `content` are not touched.
+ *
+ * Returns CARDEA_OK; CARDEA_ENOKEY when no key has an entry;
+ * CARDEA_EVERIFY when some key has an entry but none decrypts;
+ * CARDEA_EFORMAT when the map is missing or not an object; CARDEA_EINVAL
+ * (NULL argument or unknown secret); CARDEA_ENOMEM. On failure `content`
+ * is unchanged.
+ */
+cardea_err cardea_exchange_data__decrypt_secret(
+    cardea_exchange_content *content, const json_t *exchange_data,
+    cardea_exchange_secret secret, const cardea_owner_key *keys,
+    size_t keys_count) CARDEA_MUST_CHECK;
+
 /*
  * Checks whether `exchange_data` is verified for the data owner `self_id`,
  * as the official SDK decides it:

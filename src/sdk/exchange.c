@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Exchange-data cache of a session. Decrypting one exchange data costs
- * RSA private-key operations, so each one is decrypted once per session
- * and kept with its access-control keys. An explicit user keeps the most
+ * Exchange-data cache of a session. Each secret of an exchange data costs
+ * one RSA private-key operation, so each one is decrypted once per
+ * session, and only when needed: reading entities through an exchange
+ * data costs its exchange key alone. An explicit user keeps the most
  * recently used ones, looked up by id and by sdKey. An anonymous user
  * must send the acKeys of all of its exchange data with every request, so
- * it loads them all with GET /exchangedata/byParticipant when the first
- * call after open or force_reload begins. This file also finds or creates
- * the exchange data used to encrypt for a delegate.
- *
- * NOTE: the full load of an anonymous user runs at the first entity call
- * after cardea_session_open or force_reload, not inside them, because
- * those belong to session.c. Data shared with the user between opening
- * and that first call is therefore already visible.
+ * it loads them all, decrypting only their access-control secrets, with
+ * GET /exchangedata/byParticipant when the session opens or reloads.
+ * This file also finds or creates the exchange data used to encrypt for
+ * a delegate, and fully decrypts and verifies it first.
  */
 #include <string.h>
 
@@ -65,7 +62,7 @@ state_empty(cardea_sdk_xstate *state)
     state->loaded = false;
 }
 
-/* ext_reset: force_reload drops everything; the next call reloads. */
+/* ext_reset: force_reload drops everything, then calls xd_begin. */
 static void
 state_reset(cardea_session *session)
 {
@@ -207,21 +204,28 @@ derive_ackeys(cardea_sdk_xd *xd)
     return CARDEA_OK;
 }
 
-/* Builds a cache entry from `json` (a new reference is taken) and
- * `content` (taken, also on failure). */
+/*
+ * Builds a cache entry from `json` (a new reference is taken) and
+ * `content` (taken, also on failure), which holds the secrets named by
+ * `decrypted`. NULL content gives an entry with no secret yet.
+ */
 static cardea_err
 xd_new(cardea_sdk_xd **out, json_t *json, cardea_exchange_content *content,
-       bool verified)
+       unsigned decrypted)
 {
     const char *id = cardea_json__get_str(json, "id");
     const char *delegator = cardea_json__get_str(json, "delegator");
     const char *delegate = cardea_json__get_str(json, "delegate");
     cardea_sdk_xd *xd;
-    cardea_err err;
+    cardea_err err = CARDEA_OK;
 
     if (id == NULL || delegator == NULL || delegate == NULL) {
         cardea_exchange_data__content_free(content);
         return CARDEA_EFORMAT;
+    }
+    if (content == NULL
+        && cardea_exchange_data__content_empty(&content) != CARDEA_OK) {
+        return CARDEA_ENOMEM;
     }
     xd = cardea_mem__calloc(1, sizeof *xd);
     if (xd == NULL) {
@@ -230,65 +234,151 @@ xd_new(cardea_sdk_xd **out, json_t *json, cardea_exchange_content *content,
     }
     xd->content = content;
     xd->json = json_incref(json);
-    xd->verified = verified;
     xd->id = cardea_mem__strdup(id);
     xd->delegator = cardea_mem__strdup(delegator);
     xd->delegate = cardea_mem__strdup(delegate);
-    err = xd->id == NULL || xd->delegator == NULL || xd->delegate == NULL
-              ? CARDEA_ENOMEM
-              : derive_ackeys(xd);
+    if (xd->id == NULL || xd->delegator == NULL || xd->delegate == NULL) {
+        err = CARDEA_ENOMEM;
+    } else if ((decrypted & CARDEA_SDK_XD_AC_SECRET) != 0) {
+        err = derive_ackeys(xd);
+    }
     if (err != CARDEA_OK) {
         xd_free(xd);
         return err;
     }
+    xd->decrypted = decrypted;
     *out = xd;
     return CARDEA_OK;
 }
 
-/* Decrypts and verifies `json` and adds it to the cache. */
+static const struct {
+    unsigned bit;
+    cardea_exchange_secret secret;
+} secret_bits[] = {
+    {CARDEA_SDK_XD_EXCHANGE_KEY, CARDEA_EXCHANGE_SECRET_KEY},
+    {CARDEA_SDK_XD_AC_SECRET, CARDEA_EXCHANGE_SECRET_AC},
+    {CARDEA_SDK_XD_SIGNATURE_KEY, CARDEA_EXCHANGE_SECRET_SIGNATURE},
+};
+
+/*
+ * Decrypts the secrets of `need` that `xd` lacks, one RSA private-key
+ * operation each, with every key of the hierarchy. A new access-control
+ * secret also gives the entry its acKeys and sdKeys.
+ */
 static cardea_err
-decrypt_and_add(cardea_sdk_xd **out, cardea_session *session, json_t *json)
+xd_decrypt(cardea_session *session, cardea_sdk_xd *xd, unsigned need)
 {
-    cardea_sdk_xstate *state = session->ext;
     cardea_owner_key *keys = NULL;
-    cardea_owner_key *safe = NULL;
     size_t key_count = 0;
+    cardea_err err;
+
+    if ((need & ~xd->decrypted) == 0) {
+        return CARDEA_OK;
+    }
+    err = cardea_sdk__decryption_keys(&keys, &key_count, session);
+    for (size_t i = 0;
+         i < sizeof secret_bits / sizeof secret_bits[0] && err == CARDEA_OK;
+         i++) {
+        unsigned bit = secret_bits[i].bit;
+
+        if ((need & bit) == 0 || (xd->decrypted & bit) != 0) {
+            continue;
+        }
+        err = cardea_exchange_data__decrypt_secret(
+            xd->content, xd->json, secret_bits[i].secret, keys, key_count);
+        if (err == CARDEA_OK && bit == CARDEA_SDK_XD_AC_SECRET) {
+            err = derive_ackeys(xd);
+            cardea_sdk__ac_headers_invalidate(session);
+        }
+        if (err == CARDEA_OK) {
+            xd->decrypted |= bit;
+        }
+    }
+    cardea_free(keys);
+    return err;
+}
+
+/*
+ * Decides once whether `xd` may be used to encrypt new data. Only the
+ * user's own exchange data can be verified, and only those pay for the
+ * secrets that verification needs. An entry whose secrets do not decrypt
+ * is not verified; only CARDEA_ENOMEM is an error.
+ */
+static cardea_err
+xd_check(cardea_session *session, cardea_sdk_xd *xd)
+{
+    cardea_owner_key *safe = NULL;
     size_t safe_count = 0;
-    cardea_exchange_content *content = NULL;
-    cardea_sdk_xd *xd = NULL;
     bool verified = false;
     cardea_err err;
 
-    if ((err = cardea_sdk__decryption_keys(&keys, &key_count, session))
-            != CARDEA_OK
-        || (err = cardea_sdk__safe_keys(&safe, &safe_count, session))
-               != CARDEA_OK) {
-        goto out;
+    if (xd->checked) {
+        return CARDEA_OK;
     }
-    err = cardea_exchange_data__decrypt(&content, json, keys, key_count);
+    if (strcmp(xd->delegator, cardea_sdk__self(session)->id) != 0) {
+        xd->checked = true;
+        return CARDEA_OK;
+    }
+    err = xd_decrypt(session, xd, CARDEA_SDK_XD_ALL);
+    if (err == CARDEA_ENOMEM) {
+        cardea_sdk__set_error(session, "out of memory");
+        return err;
+    }
     if (err != CARDEA_OK) {
-        goto out;
+        cardea_sdk__log(session, CARDEA_LOG_DEBUG,
+                        "exchange data %s not verified: %s", xd->id,
+                        cardea_strerror(err));
+        xd->checked = true;
+        return CARDEA_OK;
     }
-    err = cardea_exchange_data__verify(&verified, json, content,
-                                       cardea_sdk__self(session)->id, safe,
-                                       safe_count);
+    err = cardea_sdk__safe_keys(&safe, &safe_count, session);
+    if (err == CARDEA_OK) {
+        err = cardea_exchange_data__verify(&verified, xd->json, xd->content,
+                                           cardea_sdk__self(session)->id,
+                                           safe, safe_count);
+    }
+    cardea_free(safe);
     if (err != CARDEA_OK) {
-        cardea_exchange_data__content_free(content);
-        goto out;
+        cardea_sdk__set_error(session, "verifying exchange data %s "
+                              "failed: %s", xd->id, cardea_strerror(err));
+        return err;
     }
-    if ((err = xd_new(&xd, json, content, verified)) != CARDEA_OK) {
-        goto out;
+    xd->checked = true;
+    xd->verified = verified;
+    return CARDEA_OK;
+}
+
+/*
+ * Caches `json` with the secrets of `need` decrypted. An anonymous
+ * user's entries always get their access-control secret, because its
+ * requests carry the acKeys of every cached entry.
+ */
+static cardea_err
+decrypt_and_add(cardea_sdk_xd **out, cardea_session *session, json_t *json,
+                unsigned need)
+{
+    cardea_sdk_xstate *state = session->ext;
+    cardea_sdk_xd *xd = NULL;
+    cardea_err err;
+
+    if (state->full) {
+        need |= CARDEA_SDK_XD_AC_SECRET;
+    }
+    if ((err = xd_new(&xd, json, NULL, 0)) != CARDEA_OK) {
+        return err;
+    }
+    if ((err = xd_decrypt(session, xd, need)) != CARDEA_OK) {
+        xd_free(xd);
+        return err;
     }
     if ((err = state_add(state, xd)) != CARDEA_OK) {
-        goto out;
+        return err;
     }
-    cardea_sdk__ac_headers_invalidate(session);
+    if ((need & CARDEA_SDK_XD_AC_SECRET) != 0) {
+        cardea_sdk__ac_headers_invalidate(session);
+    }
     *out = xd;
-
-out:
-    cardea_free(keys);
-    cardea_free(safe);
-    return err;
+    return CARDEA_OK;
 }
 
 /* ---- loading ------------------------------------------------------------ */
@@ -339,7 +429,8 @@ add_rows(cardea_session *session, const json_t *rows)
         if (id == NULL || state_find_id(session->ext, id) != NULL) {
             continue;
         }
-        err = decrypt_and_add(&xd, session, (json_t *)row);
+        err = decrypt_and_add(&xd, session, (json_t *)row,
+                              CARDEA_SDK_XD_AC_SECRET);
         if (err == CARDEA_ENOMEM) {
             cardea_sdk__set_error(session, "out of memory");
             return err;
@@ -463,14 +554,27 @@ const cardea_sdk_xd *
 cardea_sdk__xd_by_sdkey(cardea_session *session, int kind, const char *sdkey)
 {
     cardea_sdk_xstate *state = session->ext;
+    cardea_sdk_xd *xd = NULL;
+    cardea_err err;
 
-    for (size_t i = 0; i < state->count; i++) {
-        if (strcmp(state->items[i]->sdkeys[kind], sdkey) == 0) {
-            state->items[i]->last_use = ++state->clock;
-            return state->items[i];
+    for (size_t i = 0; i < state->count && xd == NULL; i++) {
+        if ((state->items[i]->decrypted & CARDEA_SDK_XD_AC_SECRET) != 0
+            && strcmp(state->items[i]->sdkeys[kind], sdkey) == 0) {
+            xd = state->items[i];
         }
     }
-    return NULL;
+    if (xd == NULL) {
+        return NULL;
+    }
+    xd->last_use = ++state->clock;
+    err = xd_decrypt(session, xd, CARDEA_SDK_XD_EXCHANGE_KEY);
+    if (err != CARDEA_OK) {
+        cardea_sdk__log(session, CARDEA_LOG_DEBUG,
+                        "exchange key of exchange data %s unusable: %s",
+                        xd->id, cardea_strerror(err));
+        return NULL;
+    }
+    return xd;
 }
 
 cardea_err
@@ -484,6 +588,12 @@ cardea_sdk__xd_by_id(const cardea_sdk_xd **out, cardea_session *session,
     cardea_err err;
 
     if (xd != NULL) {
+        err = xd_decrypt(session, xd, CARDEA_SDK_XD_EXCHANGE_KEY);
+        if (err != CARDEA_OK) {
+            cardea_sdk__set_error(session, "exchange data %s cannot be "
+                                  "decrypted: %s", id, cardea_strerror(err));
+            return err;
+        }
         *out = xd;
         return CARDEA_OK;
     }
@@ -502,7 +612,8 @@ cardea_sdk__xd_by_id(const cardea_sdk_xd **out, cardea_session *session,
     err = cardea_sdk__request_json(&json, session, "GET", path, NULL, NULL,
                                    0);
     if (err == CARDEA_OK) {
-        err = decrypt_and_add(&xd, session, json);
+        err = decrypt_and_add(&xd, session, json,
+                              CARDEA_SDK_XD_EXCHANGE_KEY);
         if (err != CARDEA_OK) {
             cardea_sdk__set_error(session, "exchange data %s cannot be "
                                   "decrypted: %s", id, cardea_strerror(err));
@@ -515,6 +626,28 @@ cardea_sdk__xd_by_id(const cardea_sdk_xd **out, cardea_session *session,
     cardea_free(path);
     cardea_free(escaped);
     return err;
+}
+
+cardea_err
+cardea_sdk__xd_need_ackeys(cardea_session *session, const cardea_sdk_xd *xd)
+{
+    cardea_sdk_xstate *state = session->ext;
+    cardea_err err;
+
+    for (size_t i = 0; i < state->count; i++) {
+        if (state->items[i] != xd) {
+            continue;
+        }
+        err = xd_decrypt(session, state->items[i], CARDEA_SDK_XD_AC_SECRET);
+        if (err != CARDEA_OK) {
+            cardea_sdk__set_error(session, "access-control secret of "
+                                  "exchange data %s cannot be decrypted: "
+                                  "%s", xd->id, cardea_strerror(err));
+        }
+        return err;
+    }
+    cardea_sdk__set_error(session, "exchange data %s is not cached", xd->id);
+    return CARDEA_ENOTFOUND;
 }
 
 /* ---- delegates ---------------------------------------------------------- */
@@ -797,22 +930,34 @@ recipients(keyset *set, cardea_session *session,
 
 /* ---- get or create ------------------------------------------------------ */
 
-static const cardea_sdk_xd *
-cached_verified_to(cardea_session *session, const char *delegate)
+/* A cached exchange data from the user to `delegate` that verifies, or
+ * NULL in `out`; verifying an entry the first time decrypts it fully. */
+static cardea_err
+cached_verified_to(const cardea_sdk_xd **out, cardea_session *session,
+                   const char *delegate)
 {
     cardea_sdk_xstate *state = session->ext;
     const char *self = cardea_sdk__self(session)->id;
 
+    *out = NULL;
     for (size_t i = 0; i < state->count; i++) {
         cardea_sdk_xd *xd = state->items[i];
+        cardea_err err;
 
-        if (xd->verified && strcmp(xd->delegator, self) == 0
-            && strcmp(xd->delegate, delegate) == 0) {
+        if (strcmp(xd->delegator, self) != 0
+            || strcmp(xd->delegate, delegate) != 0) {
+            continue;
+        }
+        if ((err = xd_check(session, xd)) != CARDEA_OK) {
+            return err;
+        }
+        if (xd->verified) {
             xd->last_use = ++state->clock;
-            return xd;
+            *out = xd;
+            return CARDEA_OK;
         }
     }
-    return NULL;
+    return CARDEA_OK;
 }
 
 /* GET byDelegatorDelegate: decrypts what is new, returns a verified one. */
@@ -858,12 +1003,15 @@ fetch_verified_to(const cardea_sdk_xd **out, cardea_session *session,
         }
         xd = state_find_id(session->ext, id);
         if (xd == NULL) {
-            err = decrypt_and_add(&xd, session, item);
+            err = decrypt_and_add(&xd, session, item, CARDEA_SDK_XD_ALL);
             if (err == CARDEA_ENOMEM) {
                 cardea_sdk__set_error(session, "out of memory");
                 goto out;
             }
             err = CARDEA_OK;
+        }
+        if (xd != NULL && (err = xd_check(session, xd)) != CARDEA_OK) {
+            goto out;
         }
         if (xd != NULL && xd->verified) {
             *out = xd;
@@ -915,8 +1063,14 @@ create_to(const cardea_sdk_xd **out, cardea_session *session,
     if (err != CARDEA_OK) {
         goto out;
     }
-    err = xd_new(&xd, json_is_object(stored) ? stored : json, content, true);
+    err = xd_new(&xd, json_is_object(stored) ? stored : json, content,
+                 CARDEA_SDK_XD_ALL);
     content = NULL;
+    if (err == CARDEA_OK) {
+        /* The user made and signed it with its own safe keys. */
+        xd->checked = true;
+        xd->verified = true;
+    }
     if (err == CARDEA_OK) {
         err = state_add(session->ext, xd);
     }
@@ -941,9 +1095,13 @@ cardea_err
 cardea_sdk__xd_to(const cardea_sdk_xd **out, cardea_session *session,
                   const cardea_sdk_party *delegate)
 {
-    const cardea_sdk_xd *xd = cached_verified_to(session, delegate->id);
+    const cardea_sdk_xd *xd = NULL;
     cardea_err err;
 
+    err = cached_verified_to(&xd, session, delegate->id);
+    if (err != CARDEA_OK) {
+        return err;
+    }
     if (xd == NULL) {
         err = fetch_verified_to(&xd, session, delegate->id);
         if (err != CARDEA_OK) {

@@ -52,20 +52,32 @@ const char *cardea_sdk__kind_path(int kind);
 
 /* ---- decrypted exchange data (exchange.c) ------------------------------ */
 
+/* Bits of cardea_sdk_xd.decrypted: the secrets held in its content. */
+#define CARDEA_SDK_XD_EXCHANGE_KEY 1u
+#define CARDEA_SDK_XD_AC_SECRET 2u
+#define CARDEA_SDK_XD_SIGNATURE_KEY 4u
+#define CARDEA_SDK_XD_ALL 7u
+
 /*
- * One exchange data the session decrypted: decrypting it costs one RSA
- * private-key operation per secret (three), once per session. Owned by
- * the cache: a pointer
- * stays valid until the public call that obtained it returns (entries
- * used during a call are never evicted by it).
+ * One exchange data the session knows. Each secret costs one RSA
+ * private-key operation and is decrypted at most once per session, when
+ * first needed: the exchange key to read or write through it, the
+ * access-control secret for the acKeys and sdKeys (always loaded for an
+ * anonymous user), and the shared-signature key only to verify the
+ * user's own exchange data before encrypting with it. Owned by the
+ * cache: a pointer stays valid until the public call that obtained it
+ * returns (entries used during a call are never evicted by it).
  */
 typedef struct cardea_sdk_xd {
     char *id;
     char *delegator;
     char *delegate;
     json_t *json;                  /* as the server returned it */
-    cardea_exchange_content *content;
-    bool verified;                 /* usable to encrypt new data */
+    cardea_exchange_content *content; /* the secrets in `decrypted` */
+    unsigned decrypted;            /* CARDEA_SDK_XD_* bits */
+    bool checked;                  /* verification ran */
+    bool verified;                 /* checked and usable to encrypt */
+    /* Valid when `decrypted` has CARDEA_SDK_XD_AC_SECRET. */
     uint8_t ackeys[CARDEA_SDK_KINDS][CARDEA_AC_KEY_LEN];
     char sdkeys[CARDEA_SDK_KINDS][CARDEA_SD_KEY_HEX_LEN + 1];
     uint64_t last_use;
@@ -109,22 +121,40 @@ typedef struct cardea_sdk_xstate {
 cardea_err cardea_sdk__xd_begin(cardea_session *session) CARDEA_MUST_CHECK;
 
 /*
- * Returns the exchange data `id`: from the cache, else fetched with
- * GET /exchangedata/{id}, decrypted with every key of the hierarchy,
- * verified and cached. CARDEA_ENOTFOUND, CARDEA_EVERIFY or CARDEA_ENOKEY
- * when it does not exist or no key opens it.
+ * Returns the exchange data `id` with its exchange key decrypted: from
+ * the cache, else fetched with GET /exchangedata/{id} and cached.
+ * CARDEA_ENOTFOUND, CARDEA_EVERIFY or CARDEA_ENOKEY when it does not
+ * exist or no key of the hierarchy opens it.
  */
 cardea_err cardea_sdk__xd_by_id(const cardea_sdk_xd **out,
                                 cardea_session *session, const char *id)
     CARDEA_MUST_CHECK;
 
-/* The cached exchange data whose sdKey for `kind` is `sdkey`, or NULL. */
+/*
+ * The cached exchange data whose sdKey for `kind` is `sdkey`, with its
+ * exchange key decrypted, or NULL. Only entries whose access-control
+ * secret is decrypted can match: all of an anonymous user's, and an
+ * explicit user's own verified ones. NULL also when the exchange key
+ * fails to decrypt (the reason is logged at debug level).
+ */
 const cardea_sdk_xd *cardea_sdk__xd_by_sdkey(cardea_session *session,
                                              int kind, const char *sdkey);
 
 /*
- * Returns exchange data from the user to `delegate` that is decryptable
- * and verified: the cache first, then GET /exchangedata/
+ * Decrypts the access-control secret of the cached `xd` (one RSA
+ * private-key operation, once per session), so that
+ * cardea_sdk__xd_by_sdkey finds it afterwards. For an explicit user
+ * reading a delegation without exchangeDataId (one side anonymous):
+ * without it, every later read of such a delegation decrypts its
+ * exchange-data id from ExchangeDataMap again.
+ */
+cardea_err cardea_sdk__xd_need_ackeys(cardea_session *session,
+                                      const cardea_sdk_xd *xd)
+    CARDEA_MUST_CHECK;
+
+/*
+ * Returns exchange data from the user to `delegate` that is fully
+ * decrypted and verified: the cache first, then GET /exchangedata/
  * byDelegatorDelegate/{self}/{delegate}, else new exchange data encrypted
  * for the user's safe keys and the delegate's accepted keys, POSTed and
  * cached. The strategies verify the delegate's keys only in that last

@@ -227,6 +227,10 @@ delegation_xd(const cardea_sdk_xd **out, cardea_session *session, int kind,
         xd_id = mapped;
     }
     err = cardea_sdk__xd_by_id(out, session, xd_id);
+    if (err == CARDEA_OK && mapped != NULL) {
+        /* Lets later reads find it by sdKey instead of the map. */
+        err = cardea_sdk__xd_need_ackeys(session, *out);
+    }
     if (err != CARDEA_OK && err != CARDEA_ENOMEM) {
         cardea_sdk__log(session, CARDEA_LOG_DEBUG,
                         "exchange data %s of delegation %s unusable: %s",

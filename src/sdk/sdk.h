@@ -425,11 +425,10 @@ cardea_err cardea_keystore__key_name(char *out, size_t out_cap,
 /*
  * Installs the exchange-data cache of the entity layer in session->ext
  * (with its ext_reset and ext_free hooks) and, for an anonymous user,
- * loads every exchange data of the user. Every entity call runs it first.
- * The official SDK loads an anonymous user's exchange data when the
- * session opens and when it reloads. Calling this function at the end of
- * cardea_session_open and of force_reload gives the same behaviour.
- * Until then the load happens at the first entity call.
+ * loads every exchange data of the user. cardea_session_open and
+ * force_reload call it last, so an anonymous user's exchange data is
+ * loaded when the session opens and when it reloads, as in the official
+ * SDK. Every entity call runs it first.
  */
 cardea_err cardea_sdk__xd_begin(cardea_session *session) CARDEA_MUST_CHECK;
 

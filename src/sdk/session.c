@@ -209,6 +209,10 @@ cardea_session_open(cardea_session **out, const cardea_session_options *opts)
     if (err == CARDEA_OK) {
         err = open_steps(session, opts);
     }
+    if (err == CARDEA_OK) {
+        /* An anonymous user loads all of its exchange data now. */
+        err = cardea_sdk__xd_begin(session);
+    }
     if (err != CARDEA_OK) {
         if (opts->errmsg_buf != NULL && opts->errmsg_cap > 0) {
             snprintf(opts->errmsg_buf, opts->errmsg_cap, "%s",
@@ -298,7 +302,7 @@ cardea_session_force_reload(cardea_session *session)
     if (session->ext_reset != NULL) {
         session->ext_reset(session);
     }
-    return CARDEA_OK;
+    return cardea_sdk__xd_begin(session);
 }
 
 /* see cardea/session.h */

@@ -5,7 +5,8 @@
  * transport serves exchange data made by the format layer for one RSA
  * key. Covers the header chunking per entity type, paging of an
  * anonymous user's full load, LRU eviction and lookups by id and sdKey,
- * the one-decryption-per-exchange-data rule and the reset on reload.
+ * the lazy decryption of each secret (one RSA private-key operation to
+ * read through an exchange data) and the reset on reload.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -356,25 +357,40 @@ test_entity__explicit_sends_no_header(void **state)
     session_free(s);
 }
 
+/* sdKey of `kind` of the served exchange data `index`. */
+static void
+served_sdkey(char out[CARDEA_SD_KEY_HEX_LEN + 1], size_t index, int kind)
+{
+    uint8_t ackey[CARDEA_AC_KEY_LEN];
+
+    assert_int_equal(cardea_ackey__derive(
+                         ackey,
+                         server.contents[index]->access_control_secret,
+                         cardea_sdk__kind_name(kind)),
+                     CARDEA_OK);
+    cardea_sdkey__from_ackey(out, ackey);
+}
+
 static void
 test_entity__exchange_data_decrypted_once(void **state)
 {
     cardea_session *s = session_new(false);
     const cardea_sdk_xd *first = NULL;
     const cardea_sdk_xd *again = NULL;
+    char sdkey[CARDEA_SD_KEY_HEX_LEN + 1];
     uint64_t before;
-    uint64_t one;
     int kind = cardea_sdk__kind(CARDEA_ENTITY_CONTACT);
 
     (void)state;
     fake_fill(2);
+    served_sdkey(sdkey, 0, kind);
     assert_int_equal(cardea_sdk__xd_begin(s), CARDEA_OK);
     before = cardea_rsa__private_op_count();
     assert_int_equal(cardea_sdk__xd_by_id(&first, s, "xd-00000"), CARDEA_OK);
-    one = cardea_rsa__private_op_count() - before;
-    /* The three secrets are one RSA decryption each. */
-    assert_int_equal(one, 3);
-    assert_true(first->verified);
+    /* Reading through it needs the exchange key alone. */
+    assert_int_equal(cardea_rsa__private_op_count() - before, 1);
+    assert_int_equal(first->decrypted, CARDEA_SDK_XD_EXCHANGE_KEY);
+    assert_false(first->checked);
     assert_memory_equal(first->content->exchange_key,
                         server.contents[0]->exchange_key,
                         CARDEA_EXCHANGE_KEY_LEN);
@@ -384,11 +400,101 @@ test_entity__exchange_data_decrypted_once(void **state)
         assert_int_equal(cardea_sdk__xd_by_id(&again, s, "xd-00000"),
                          CARDEA_OK);
         assert_ptr_equal(again, first);
-        assert_ptr_equal(cardea_sdk__xd_by_sdkey(s, kind,
-                                                 first->sdkeys[kind]),
-                         first);
+        /* Without its access-control secret, no sdKey matches it. */
+        assert_null(cardea_sdk__xd_by_sdkey(s, kind, sdkey));
     }
-    assert_int_equal(cardea_rsa__private_op_count() - before, one);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 1);
+    assert_int_equal(server.get_by_id, 1);
+
+    assert_int_equal(cardea_sdk__xd_need_ackeys(s, first), CARDEA_OK);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 2);
+    assert_string_equal(first->sdkeys[kind], sdkey);
+    for (int i = 0; i < 100; i++) {
+        assert_ptr_equal(cardea_sdk__xd_by_sdkey(s, kind, sdkey), first);
+    }
+    assert_int_equal(cardea_sdk__xd_need_ackeys(s, first), CARDEA_OK);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 2);
+    assert_int_equal(first->decrypted,
+                     CARDEA_SDK_XD_EXCHANGE_KEY | CARDEA_SDK_XD_AC_SECRET);
+    session_free(s);
+}
+
+/*
+ * An anonymous user's load decrypts one secret per exchange data, for its
+ * acKeys; the exchange key follows only when an entity is read through it.
+ */
+static void
+test_entity__anonymous_load_decrypts_ac_secret_only(void **state)
+{
+    cardea_session *s = session_new(true);
+    cardea_sdk_xstate *xs;
+    const cardea_sdk_xd *xd;
+    char sdkey[CARDEA_SD_KEY_HEX_LEN + 1];
+    uint64_t before = cardea_rsa__private_op_count();
+    int kind = cardea_sdk__kind(CARDEA_ENTITY_HEALTH_ELEMENT);
+
+    (void)state;
+    fake_fill(4);
+    assert_int_equal(cardea_sdk__xd_begin(s), CARDEA_OK);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 4);
+    xs = s->ext;
+    assert_int_equal(xs->count, 4);
+    for (size_t i = 0; i < xs->count; i++) {
+        assert_int_equal(xs->items[i]->decrypted, CARDEA_SDK_XD_AC_SECRET);
+        assert_int_equal(xs->items[i]->content->exchange_key_len, 0);
+    }
+
+    served_sdkey(sdkey, 2, kind);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(cardea_sdk__xd_begin(s), CARDEA_OK);
+        xd = cardea_sdk__xd_by_sdkey(s, kind, sdkey);
+        assert_non_null(xd);
+        assert_string_equal(xd->id, "xd-00002");
+    }
+    assert_int_equal(cardea_rsa__private_op_count() - before, 5);
+    assert_memory_equal(xd->content->exchange_key,
+                        server.contents[2]->exchange_key,
+                        CARDEA_EXCHANGE_KEY_LEN);
+    assert_false(xd->checked);
+    assert_int_equal(xd->content->shared_signature_key_len, 0);
+    session_free(s);
+}
+
+/*
+ * Exchange data the user is about to encrypt with is decrypted fully and
+ * verified first, once; its delegate's data is never verified.
+ */
+static void
+test_entity__verifies_only_before_encrypting(void **state)
+{
+    cardea_session *s = session_new(false);
+    cardea_sdk_party other = {OTHER_ID, CARDEA_DATA_OWNER_HCP, false, -1,
+                              NULL};
+    const cardea_sdk_xd *read = NULL;
+    const cardea_sdk_xd *to = NULL;
+    uint64_t before;
+
+    (void)state;
+    fake_fill(1);
+    assert_int_equal(cardea_sdk__xd_begin(s), CARDEA_OK);
+    before = cardea_rsa__private_op_count();
+    assert_int_equal(cardea_sdk__xd_by_id(&read, s, "xd-00000"), CARDEA_OK);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 1);
+
+    assert_int_equal(cardea_sdk__xd_to(&to, s, &other), CARDEA_OK);
+    assert_ptr_equal(to, read);
+    /* The access-control secret and the shared-signature key. */
+    assert_int_equal(cardea_rsa__private_op_count() - before, 3);
+    assert_true(to->checked);
+    assert_true(to->verified);
+    assert_int_equal(to->decrypted, CARDEA_SDK_XD_ALL);
+    assert_memory_equal(to->content->shared_signature_key,
+                        server.contents[0]->shared_signature_key,
+                        CARDEA_SHARED_SIG_KEY_LEN);
+
+    assert_int_equal(cardea_sdk__xd_to(&to, s, &other), CARDEA_OK);
+    assert_ptr_equal(to, read);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 3);
     assert_int_equal(server.get_by_id, 1);
     session_free(s);
 }
@@ -405,6 +511,7 @@ test_entity__delegate_data_not_verified(void **state)
     /* xd-00001 goes from the other owner to us: usable, never verified. */
     assert_int_equal(cardea_sdk__xd_by_id(&xd, s, "xd-00001"), CARDEA_OK);
     assert_false(xd->verified);
+    assert_int_equal(xd->decrypted & CARDEA_SDK_XD_SIGNATURE_KEY, 0);
     assert_string_equal(xd->delegator, OTHER_ID);
     session_free(s);
 }
@@ -536,6 +643,11 @@ main(void)
                                   test_teardown),
         cmocka_unit_test_teardown(test_entity__exchange_data_decrypted_once,
                                   test_teardown),
+        cmocka_unit_test_teardown(
+            test_entity__anonymous_load_decrypts_ac_secret_only,
+            test_teardown),
+        cmocka_unit_test_teardown(
+            test_entity__verifies_only_before_encrypting, test_teardown),
         cmocka_unit_test_teardown(test_entity__delegate_data_not_verified,
                                   test_teardown),
         cmocka_unit_test_teardown(

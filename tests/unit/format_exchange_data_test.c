@@ -530,6 +530,100 @@ test_exchange_data__decrypt_missing_map(void **state)
     json_decref(xd);
 }
 
+/* Each secret alone: one RSA private-key operation, nothing else set. */
+static void
+test_exchange_data__decrypt_secret_one_at_a_time(void **state)
+{
+    cardea_exchange_content content;
+    cardea_exchange_content *got = NULL;
+    uint8_t zero[CARDEA_SHARED_SIG_KEY_LEN] = {0};
+    cardea_owner_key keys[2];
+    uint64_t before;
+    json_t *xd;
+
+    (void)state;
+    fixed_content(&content);
+    xd = create_two_recipients(&content);
+    assert_int_equal(cardea_exchange_data__content_empty(&got), CARDEA_OK);
+    assert_int_equal(got->exchange_key_len, 0);
+    assert_int_equal(got->shared_signature_key_len, 0);
+
+    before = cardea_rsa__private_op_count();
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         got, xd, CARDEA_EXCHANGE_SECRET_AC, &owner[1], 1),
+                     CARDEA_OK);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 1);
+    assert_memory_equal(got->access_control_secret,
+                        content.access_control_secret, CARDEA_AC_SECRET_LEN);
+    assert_int_equal(got->exchange_key_len, 0);
+    assert_memory_equal(got->exchange_key, zero, CARDEA_EXCHANGE_KEY_LEN);
+    assert_int_equal(got->shared_signature_key_len, 0);
+    assert_memory_equal(got->shared_signature_key, zero, sizeof zero);
+
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         got, xd, CARDEA_EXCHANGE_SECRET_KEY, &owner[1], 1),
+                     CARDEA_OK);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 2);
+    assert_int_equal(got->exchange_key_len, CARDEA_EXCHANGE_KEY_LEN);
+    assert_memory_equal(got->exchange_key, content.exchange_key,
+                        CARDEA_EXCHANGE_KEY_LEN);
+    assert_int_equal(got->shared_signature_key_len, 0);
+
+    /* The first key has no entry; the second one opens it. */
+    keys[0] = owner[2];
+    keys[1] = owner[1];
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         got, xd, CARDEA_EXCHANGE_SECRET_SIGNATURE, keys, 2),
+                     CARDEA_OK);
+    assert_int_equal(cardea_rsa__private_op_count() - before, 3);
+    assert_same_content(&content, got);
+    cardea_exchange_data__content_free(got);
+    json_decref(xd);
+}
+
+static void
+test_exchange_data__decrypt_secret_failures(void **state)
+{
+    cardea_exchange_content content;
+    cardea_exchange_content got;
+    cardea_exchange_content before;
+    cardea_owner_key impostor;
+    json_t *xd;
+
+    (void)state;
+    fixed_content(&content);
+    xd = create_two_recipients(&content);
+    memset(&got, 0x77, sizeof got);
+    before = got;
+    impostor = owner[2];
+    impostor.spki_hex = spki[0];
+
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         &got, xd, CARDEA_EXCHANGE_SECRET_KEY, &owner[2], 1),
+                     CARDEA_ENOKEY);
+    assert_memory_equal(&got, &before, sizeof got);
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         &got, xd, CARDEA_EXCHANGE_SECRET_KEY, &impostor, 1),
+                     CARDEA_EVERIFY);
+    assert_memory_equal(&got, &before, sizeof got);
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         &got, xd, (cardea_exchange_secret)3, owner, 1),
+                     CARDEA_EINVAL);
+    assert_memory_equal(&got, &before, sizeof got);
+    assert_int_equal(json_object_del(xd, "accessControlSecret"), 0);
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         &got, xd, CARDEA_EXCHANGE_SECRET_AC, owner, 1),
+                     CARDEA_EFORMAT);
+    assert_memory_equal(&got, &before, sizeof got);
+    /* The other maps still open without the missing one. */
+    assert_int_equal(cardea_exchange_data__decrypt_secret(
+                         &got, xd, CARDEA_EXCHANGE_SECRET_KEY, owner, 1),
+                     CARDEA_OK);
+    assert_memory_equal(got.exchange_key, content.exchange_key,
+                        CARDEA_EXCHANGE_KEY_LEN);
+    json_decref(xd);
+}
+
 static void
 test_exchange_data__encrypted_id_round_trip(void **state)
 {
@@ -598,6 +692,9 @@ main(void)
         cmocka_unit_test(test_exchange_data__decrypt_unknown_key),
         cmocka_unit_test(test_exchange_data__decrypt_wrong_entry),
         cmocka_unit_test(test_exchange_data__decrypt_missing_map),
+        cmocka_unit_test(
+            test_exchange_data__decrypt_secret_one_at_a_time),
+        cmocka_unit_test(test_exchange_data__decrypt_secret_failures),
         cmocka_unit_test(test_exchange_data__encrypted_id_round_trip),
         cmocka_unit_test(test_exchange_data__content_from_raw_lengths),
     };
