@@ -151,6 +151,7 @@ get_element(const json_t **out, import_ctx *ctx, const json_t *array,
 {
     const json_t *value = json_array_get(array, i);
 
+    *out = NULL;
     if (!json_is_object(value)) {
         return fail(ctx, CARDEA_EINVAL, "%s: %s[%zu] must be an object",
                     ctx->where, path, i);
