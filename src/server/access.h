@@ -26,22 +26,23 @@
 #include <jansson.h>
 
 #include "cardea/common.h"
+#include "cardea/entity.h"
+#include "cardea/strategies.h"
 #include "format/keys.h"
 
-/* Data-owner kinds; the values equal those of the store's cardea_do_type. */
-typedef enum cardea_data_owner_type {
-    CARDEA_DATA_OWNER_NONE = 0,   /* user without a data owner */
-    CARDEA_DATA_OWNER_HCP = 1,
-    CARDEA_DATA_OWNER_PATIENT = 2,
-    CARDEA_DATA_OWNER_DEVICE = 3,
-} cardea_data_owner_type;
+/*
+ * The data-owner kinds (cardea/strategies.h) have the values of the
+ * store's cardea_do_type. The server adds 0 for a user without a data
+ * owner.
+ */
+#define CARDEA_DATA_OWNER_NONE ((cardea_data_owner_type)0)
 
-/* Ordered, so `a > b` means "a grants more than b". */
-typedef enum cardea_access_level {
-    CARDEA_ACCESS_NONE = 0,
-    CARDEA_ACCESS_READ = 1,
-    CARDEA_ACCESS_WRITE = 2,
-} cardea_access_level;
+/*
+ * The access levels are those of the SDK (cardea/entity.h), READ 1 and
+ * WRITE 2. The server adds 0 for no access, so `a > b` still means "a
+ * grants more than b".
+ */
+#define CARDEA_ACCESS_NONE ((cardea_access_level)0)
 
 /*
  * The caller of one request, as the access checks see it. It borrows
@@ -52,7 +53,10 @@ typedef enum cardea_access_level {
  * `key_hashes` contains, for each 16-byte access-control key the request
  * sent in `Icure-Access-Control-Keys` headers, the lowercase hex of its
  * SHA-256 (64 characters and a NUL). The raw keys are never kept here;
- * cardea_access__hash_keys builds this list from them.
+ * cardea_access__hash_keys builds this list from them. When
+ * `key_hashes_sorted` is true the list is in strcmp order without
+ * duplicates, as cardea_access__hash_keys returns it, and the checks
+ * binary-search it; otherwise they scan it.
  */
 typedef struct cardea_access_caller {
     const char *user_id;                 /* JWT `u`; may be NULL */
@@ -62,6 +66,7 @@ typedef struct cardea_access_caller {
     size_t ancestor_count;
     const char *const *key_hashes;       /* sdKeys proved by the request */
     size_t key_hash_count;
+    bool key_hashes_sorted;
 } cardea_access_caller;
 
 /*

@@ -170,6 +170,7 @@ cardea_entity__begin(cardea_entity_req *out, cardea_http_resp *resp,
     out->caller.ancestor_count = req->caller->ancestor_count;
     out->caller.key_hashes = (const char *const *)hashes;
     out->caller.key_hash_count = count;
+    out->caller.key_hashes_sorted = true;
     return true;
 }
 
@@ -713,12 +714,19 @@ cardea_entity__modify_batch(cardea_http_resp *resp, cardea_http_req *req)
 
 /* ---- reads --------------------------------------------------------------- */
 
+/*
+ * The response body is the stored JSON text: the entity is returned as
+ * stored, so serialising the parsed copy again would give the same bytes.
+ * The parsed copy serves the access check only.
+ */
 void
 cardea_entity__get(cardea_http_resp *resp, cardea_http_req *req)
 {
     cardea_entity_req ereq;
     cardea_db *db = NULL;
     json_t *doc = NULL;
+    char *text = NULL;
+    size_t text_len = 0;
     cardea_err err;
 
     if (!cardea_entity__begin(&ereq, resp, req)) {
@@ -727,7 +735,8 @@ cardea_entity__get(cardea_http_resp *resp, cardea_http_req *req)
     if ((db = cardea_http__db(resp, req)) == NULL) {
         goto out;
     }
-    err = cardea_entity__load(&doc, db, ereq.kind->type, req->params[0]);
+    err = cardea_db__entity_get_text(&doc, &text, &text_len, db,
+                                     ereq.kind->type, req->params[0]);
     if (err == CARDEA_OK
         && cardea_access__level(&ereq.caller, doc) < CARDEA_ACCESS_READ) {
         err = CARDEA_ENOTFOUND;
@@ -735,11 +744,13 @@ cardea_entity__get(cardea_http_resp *resp, cardea_http_req *req)
     if (err != CARDEA_OK) {
         cardea_http__store_error(resp, err, ereq.kind->type);
     } else {
-        cardea_http__json(resp, 200, json_incref(doc));
+        cardea_http__json_text(resp, 200, text, text_len);
+        text = NULL;
     }
 
 out:
     cardea_http__db_release(req, db);
+    cardea_mem__free(text);
     json_decref(doc);
     cardea_entity__end(&ereq);
 }

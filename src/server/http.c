@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -45,13 +46,14 @@ typedef struct request_ctx {
     bool suspended;
     int64_t wait_deadline_ms;
     uint64_t generation;
-    char path[MAX_PATH_LEN];        /* the path, split in place */
-    char path_for_log[MAX_PATH_LEN];
-    char client_addr[INET6_ADDRSTRLEN];
     const char *method_name;
     struct timespec started;
     unsigned status;
     size_t bytes_out;
+    char client_addr[INET6_ADDRSTRLEN];
+    /* The path buffers come last: new_ctx zeroes only what precedes them. */
+    char path[MAX_PATH_LEN];        /* the path, split in place */
+    char path_for_log[MAX_PATH_LEN];
 } request_ctx;
 
 static int64_t
@@ -178,18 +180,28 @@ find_route(request_ctx *ctx, unsigned *status)
 
 /* ---- responses and logging --------------------------------------------- */
 
+/*
+ * Queues `resp`. libmicrohttpd takes over the body, which it frees with
+ * cardea_mem__free once sent, so `resp->body` is NULL afterwards.
+ */
 static enum MHD_Result
 send_response(request_ctx *ctx, struct MHD_Connection *connection,
-              const cardea_http_resp *resp)
+              cardea_http_resp *resp)
 {
     struct MHD_Response *response;
     enum MHD_Result result;
 
-    response = MHD_create_response_from_buffer(resp->body_len, resp->body,
-                                               MHD_RESPMEM_MUST_COPY);
+    if (resp->body != NULL) {
+        response = MHD_create_response_from_buffer_with_free_callback(
+            resp->body_len, resp->body, cardea_mem__free);
+    } else {
+        response = MHD_create_response_from_buffer(0, NULL,
+                                                   MHD_RESPMEM_PERSISTENT);
+    }
     if (response == NULL) {
         return MHD_NO;
     }
+    resp->body = NULL;
     if (resp->content_type != NULL) {
         (void)MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
                                       resp->content_type);
@@ -266,9 +278,8 @@ authenticate(request_ctx *ctx, struct MHD_Connection *connection)
     if (header == NULL || strncmp(header, "Bearer ", 7) != 0) {
         return false;
     }
-    return cardea_token__verify(&ctx->caller, server, header + 7,
-                                cardea_store__now_ms() / 1000,
-                                server->options.token_grace_s, false)
+    return cardea_token__authenticate(&ctx->caller, server, header + 7,
+                                      cardea_store__now_ms() / 1000)
            == CARDEA_OK;
 }
 
@@ -322,12 +333,14 @@ static request_ctx *
 new_ctx(cardea_server *server, struct MHD_Connection *connection,
         const char *url, const char *method)
 {
-    request_ctx *ctx = cardea_mem__calloc(1, sizeof *ctx);
+    request_ctx *ctx = cardea_mem__alloc(sizeof *ctx);
     size_t len;
 
     if (ctx == NULL) {
         return NULL;
     }
+    /* The path buffers are filled below, so only the fields are zeroed. */
+    memset(ctx, 0, offsetof(request_ctx, path));
     ctx->server = server;
     clock_gettime(CLOCK_MONOTONIC, &ctx->started);
     ctx->req.server = server;
@@ -338,6 +351,7 @@ new_ctx(cardea_server *server, struct MHD_Connection *connection,
     read_client_addr(ctx, connection);
     ctx->req.client_addr = ctx->client_addr;
     snprintf(ctx->path_for_log, sizeof ctx->path_for_log, "%s", url);
+    ctx->path[0] = '\0';
     if (strncmp(url, PREFIX, strlen(PREFIX)) == 0) {
         snprintf(ctx->path, sizeof ctx->path, "%s", url + strlen(PREFIX));
     }

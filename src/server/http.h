@@ -94,6 +94,13 @@ extern const size_t cardea_route_count;
 /* Sets a JSON response and takes the reference to `value` in any case. */
 void cardea_http__json(cardea_http_resp *resp, unsigned status,
                        json_t *value);
+/*
+ * Sets a JSON response whose body is `text`, already serialised JSON of
+ * `text_len` bytes. The response takes ownership of `text` (allocated
+ * with the library's allocator), which must not be NULL.
+ */
+void cardea_http__json_text(cardea_http_resp *resp, unsigned status,
+                            char *text, size_t text_len);
 /* Sets a JSON error {"error":message} ("message" is a constant or safe). */
 void cardea_http__error(cardea_http_resp *resp, unsigned status,
                         const char *fmt, ...)

@@ -34,6 +34,17 @@ cardea_http__json(cardea_http_resp *resp, unsigned status, json_t *value)
 }
 
 void
+cardea_http__json_text(cardea_http_resp *resp, unsigned status, char *text,
+                       size_t text_len)
+{
+    cardea_mem__free(resp->body);
+    resp->body = (uint8_t *)text;
+    resp->body_len = text_len;
+    resp->status = status;
+    resp->content_type = "application/json";
+}
+
+void
 cardea_http__error(cardea_http_resp *resp, unsigned status,
                    const char *fmt, ...)
 {

@@ -279,28 +279,74 @@ cardea_search__codes(cardea_search_list *out, const json_t *entity,
     return finish(out, set, rc);
 }
 
-/* see server/search.h */
+/*
+ * Copies the distinct strings of `items` (none NULL) into `*out`, sorted.
+ * `items` itself is sorted in place.
+ */
+static cardea_err
+list_from_pointers(cardea_search_list *out, const char **items, size_t count)
+{
+    cardea_search_list list = {0};
+
+    qsort(items, count, sizeof *items, compare_strings);
+    if (count > 0
+        && (list.items = cardea_mem__calloc(count, sizeof *list.items))
+               == NULL) {
+        return CARDEA_ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (list.count > 0 && strcmp(list.items[list.count - 1], items[i])
+                                  == 0) {
+            continue;
+        }
+        if ((list.items[list.count] = cardea_mem__strdup(items[i]))
+            == NULL) {
+            cardea_search__list_free(&list);
+            return CARDEA_ENOMEM;
+        }
+        list.count++;
+    }
+    *out = list;
+    return CARDEA_OK;
+}
+
+/*
+ * see server/search.h. A request may send a thousand key hashes, so the
+ * strings are sorted as pointers rather than collected in a jansson set.
+ */
 cardea_err
 cardea_search__self_keys(cardea_search_list *out,
                          const cardea_access_caller *caller,
                          bool with_ancestors)
 {
-    json_t *set;
+    const char **items;
+    size_t count = 0;
+    size_t extra;
     cardea_err rc;
 
     if (out == NULL || caller == NULL) {
         return CARDEA_EINVAL;
     }
-    if ((set = json_object()) == NULL) {
+    extra = with_ancestors ? caller->ancestor_count : 0;
+    items = cardea_mem__calloc(1 + caller->key_hash_count + extra,
+                               sizeof *items);
+    if (items == NULL) {
         return CARDEA_ENOMEM;
     }
-    rc = set_add(set, caller->data_owner_id);
-    for (size_t i = 0; i < caller->key_hash_count && rc == CARDEA_OK; i++) {
-        rc = set_add(set, caller->key_hashes[i]);
+    if (caller->data_owner_id != NULL) {
+        items[count++] = caller->data_owner_id;
     }
-    for (size_t i = 0; with_ancestors && i < caller->ancestor_count &&
-                       rc == CARDEA_OK; i++) {
-        rc = set_add(set, caller->ancestor_ids[i]);
+    for (size_t i = 0; i < caller->key_hash_count; i++) {
+        if (caller->key_hashes[i] != NULL) {
+            items[count++] = caller->key_hashes[i];
+        }
     }
-    return finish(out, set, rc);
+    for (size_t i = 0; i < extra; i++) {
+        if (caller->ancestor_ids[i] != NULL) {
+            items[count++] = caller->ancestor_ids[i];
+        }
+    }
+    rc = list_from_pointers(out, items, count);
+    cardea_mem__free(items);
+    return rc;
 }

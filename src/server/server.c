@@ -114,6 +114,7 @@ cardea_server_new(cardea_server **out, const cardea_server_options *options)
                                         server->options.login_failures_max,
                                         server->options.login_window_s))
                != CARDEA_OK
+        || (err = cardea_tokencache__new(&server->token_cache)) != CARDEA_OK
         || (err = load_secrets(server)) != CARDEA_OK) {
         goto out;
     }
@@ -261,6 +262,7 @@ cardea_server_free(cardea_server *server)
     cardea_server_stop(server);
     cardea_store_close(server->store);
     cardea_ratelimit__free(server->limits);
+    cardea_tokencache__free(server->token_cache);
     if (server->dummy_hash != NULL) {
         cardea_mem__free_secret(server->dummy_hash,
                                 strlen(server->dummy_hash));

@@ -12,6 +12,7 @@
 
 #include <microhttpd.h>
 
+#include "crypto/crypto.h"
 #include "server/access.h"
 #include "server/http.h"
 #include "server/server.h"
@@ -20,6 +21,7 @@
 #define CARDEA_JWT_KEY_LEN 32
 
 typedef struct cardea_ratelimit cardea_ratelimit;
+typedef struct cardea_tokencache cardea_tokencache;
 typedef struct cardea_waiter cardea_waiter;
 
 struct cardea_server {
@@ -32,6 +34,7 @@ struct cardea_server {
     /* Hash checked for unknown logins, so they cost as much as known. */
     char *dummy_hash;
     cardea_ratelimit *limits;
+    cardea_tokencache *token_cache;  /* verified access tokens */
     void *daemon;               /* struct MHD_Daemon */
     uint16_t bound_port;
     atomic_long in_flight;
@@ -89,6 +92,44 @@ cardea_err cardea_token__verify(cardea_caller *out,
                                 const char *token, int64_t now_s,
                                 unsigned grace_s, bool refresh)
     CARDEA_MUST_CHECK;
+
+/*
+ * Authenticates a request's bearer `token` at `now_s`: returns the caller
+ * from the server's token cache, or verifies the token as
+ * cardea_token__verify does for an access token (with the server's grace
+ * period) and caches the result. CARDEA_EAUTH for any invalid token.
+ */
+cardea_err cardea_token__authenticate(cardea_caller *out,
+                                      cardea_server *server,
+                                      const char *token, int64_t now_s)
+    CARDEA_MUST_CHECK;
+
+/* ---- verified-token cache (tokencache.c) -------------------------------- */
+
+cardea_err cardea_tokencache__new(cardea_tokencache **out) CARDEA_MUST_CHECK;
+void cardea_tokencache__free(cardea_tokencache *cache);
+/* The cache key of a token: the SHA-256 of its text. */
+void cardea_tokencache__digest(uint8_t out[CARDEA_SHA256_LEN],
+                               const char *token);
+/*
+ * Copies into `out` the caller cached under `digest` when its `exp` plus
+ * `grace_s` is not before `now_s`. An expired entry is dropped. Returns
+ * CARDEA_OK, CARDEA_ENOTFOUND or CARDEA_ENOMEM, and `out` is untouched
+ * unless CARDEA_OK. Thread-safe.
+ */
+cardea_err cardea_tokencache__get(cardea_caller *out,
+                                  cardea_tokencache *cache,
+                                  const uint8_t digest[CARDEA_SHA256_LEN],
+                                  int64_t now_s, unsigned grace_s)
+    CARDEA_MUST_CHECK;
+/*
+ * Stores a copy of `caller` under `digest` until `exp_s` (the token's
+ * exp claim). Only verified tokens may be stored. Thread-safe. When
+ * memory runs out, the token is not cached.
+ */
+void cardea_tokencache__put(cardea_tokencache *cache,
+                            const uint8_t digest[CARDEA_SHA256_LEN],
+                            const cardea_caller *caller, int64_t exp_s);
 
 /* ---- login rate limiting (ratelimit.c) ---------------------------------- */
 

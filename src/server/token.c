@@ -14,6 +14,7 @@
 #include <jwt.h>
 
 #include "base/base.h"
+#include "crypto/crypto.h"
 #include "server/server_internal.h"
 
 #define MAX_TOKEN_LEN 8192
@@ -210,8 +211,8 @@ out:
 }
 
 static cardea_err
-read_claims(cardea_caller *out, jwt_t *jwt, int64_t now_s, unsigned grace_s,
-            bool refresh)
+read_claims(cardea_caller *out, int64_t *exp_out, jwt_t *jwt, int64_t now_s,
+            unsigned grace_s, bool refresh)
 {
     cardea_caller caller = {0};
     const char *kind = jwt_get_grant(jwt, "tt");
@@ -240,13 +241,14 @@ read_claims(cardea_caller *out, jwt_t *jwt, int64_t now_s, unsigned grace_s,
         return err;
     }
     *out = caller;
+    *exp_out = (int64_t)exp;
     return CARDEA_OK;
 }
 
-cardea_err
-cardea_token__verify(cardea_caller *out, const cardea_server *server,
-                     const char *token, int64_t now_s, unsigned grace_s,
-                     bool refresh)
+/* cardea_token__verify, and the `exp` claim into `*exp_out`. */
+static cardea_err
+verify(cardea_caller *out, int64_t *exp_out, const cardea_server *server,
+       const char *token, int64_t now_s, unsigned grace_s, bool refresh)
 {
     const uint8_t *key = refresh ? server->refresh_key : server->access_key;
     jwt_t *jwt = NULL;
@@ -261,7 +263,44 @@ cardea_token__verify(cardea_caller *out, const cardea_server *server,
     if (jwt_decode(&jwt, token, key, CARDEA_JWT_KEY_LEN) != 0) {
         return CARDEA_EAUTH;
     }
-    err = read_claims(out, jwt, now_s, grace_s, refresh);
+    err = read_claims(out, exp_out, jwt, now_s, grace_s, refresh);
     jwt_free(jwt);
+    return err;
+}
+
+cardea_err
+cardea_token__verify(cardea_caller *out, const cardea_server *server,
+                     const char *token, int64_t now_s, unsigned grace_s,
+                     bool refresh)
+{
+    int64_t exp;
+
+    return verify(out, &exp, server, token, now_s, grace_s, refresh);
+}
+
+cardea_err
+cardea_token__authenticate(cardea_caller *out, cardea_server *server,
+                           const char *token, int64_t now_s)
+{
+    unsigned grace_s = server->options.token_grace_s;
+    uint8_t digest[CARDEA_SHA256_LEN] = {0};
+    int64_t exp;
+    cardea_err err;
+
+    if (token == NULL || token[0] == '\0'
+        || strlen(token) > MAX_TOKEN_LEN) {
+        return CARDEA_EAUTH;
+    }
+    if (server->token_cache != NULL) {
+        cardea_tokencache__digest(digest, token);
+        if (cardea_tokencache__get(out, server->token_cache, digest, now_s,
+                                   grace_s) == CARDEA_OK) {
+            return CARDEA_OK;
+        }
+    }
+    err = verify(out, &exp, server, token, now_s, grace_s, false);
+    if (err == CARDEA_OK && server->token_cache != NULL) {
+        cardea_tokencache__put(server->token_cache, digest, out, exp);
+    }
     return err;
 }

@@ -67,18 +67,77 @@ cardea_sql__log(cardea_db *db, const char *what)
                       sqlite3_errmsg(db->sql));
 }
 
+/* The cache entry of `sql` that is free to hand out, or NULL. */
+static cardea_sql_cached *
+find_cached(cardea_db *db, const char *sql)
+{
+    for (size_t i = 0; i < db->cache_count; i++) {
+        cardea_sql_cached *entry = &db->cache[i];
+
+        /* A caller may pass a buffer whose address held other text. */
+        if (entry->sql == sql && !entry->in_use
+            && strcmp(sqlite3_sql(entry->stmt), sql) == 0) {
+            return entry;
+        }
+    }
+    return NULL;
+}
+
 cardea_err
 cardea_sql__prepare(sqlite3_stmt **out, cardea_db *db, const char *sql)
 {
+    cardea_sql_cached *entry = find_cached(db, sql);
     sqlite3_stmt *stmt = NULL;
+    bool keep = db->cache_count < CARDEA_SQL_CACHE_SIZE;
 
-    if (sqlite3_prepare_v2(db->sql, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    if (entry != NULL) {
+        entry->in_use = true;
+        *out = entry->stmt;
+        return CARDEA_OK;
+    }
+    if (sqlite3_prepare_v3(db->sql, sql, -1,
+                           keep ? SQLITE_PREPARE_PERSISTENT : 0, &stmt,
+                           NULL) != SQLITE_OK) {
         cardea_sql__log(db, "prepare");
         sqlite3_finalize(stmt);
         return CARDEA_EIO;
     }
+    if (keep) {
+        entry = &db->cache[db->cache_count++];
+        entry->sql = sql;
+        entry->stmt = stmt;
+        entry->in_use = true;
+    }
     *out = stmt;
     return CARDEA_OK;
+}
+
+void
+cardea_sql__finish(cardea_db *db, sqlite3_stmt *stmt)
+{
+    if (stmt == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < db->cache_count; i++) {
+        if (db->cache[i].stmt == stmt) {
+            /* Resetting also ends the statement's read transaction. */
+            (void)sqlite3_reset(stmt);
+            (void)sqlite3_clear_bindings(stmt);
+            db->cache[i].in_use = false;
+            return;
+        }
+    }
+    sqlite3_finalize(stmt);
+}
+
+void
+cardea_sql__cache_clear(cardea_db *db)
+{
+    for (size_t i = 0; i < db->cache_count; i++) {
+        sqlite3_finalize(db->cache[i].stmt);
+    }
+    memset(db->cache, 0, sizeof db->cache);
+    db->cache_count = 0;
 }
 
 cardea_err
@@ -161,6 +220,16 @@ cardea_sql__column_json(json_t **out, sqlite3_stmt *stmt, int col)
     return CARDEA_OK;
 }
 
+/*
+ * Settings of every connection. Reads go through a shared memory map of
+ * the file (at most 256 MiB of it), so a connection taken from the pool
+ * finds the pages other connections read, without a pread() each.
+ */
+static const char connection_pragmas[] =
+    "PRAGMA synchronous=NORMAL;"
+    "PRAGMA foreign_keys=ON;"
+    "PRAGMA mmap_size=268435456;";
+
 static cardea_err
 open_connection(cardea_db **out, cardea_store *store)
 {
@@ -178,8 +247,7 @@ open_connection(cardea_db **out, cardea_store *store)
         goto out;
     }
     sqlite3_busy_timeout(db->sql, (int)store->options.busy_timeout_ms);
-    err = cardea_sql__exec(db, "PRAGMA synchronous=NORMAL;"
-                               "PRAGMA foreign_keys=ON;");
+    err = cardea_sql__exec(db, connection_pragmas);
     if (err == CARDEA_OK) {
         *out = db;
         db = NULL;
@@ -196,6 +264,7 @@ out:
 static void
 close_connection(cardea_db *db)
 {
+    cardea_sql__cache_clear(db);
     sqlite3_close(db->sql);
     cardea_mem__free(db);
 }
@@ -215,7 +284,7 @@ read_user_version(int *out, cardea_db *db)
         cardea_sql__log(db, "reading the schema version");
         err = CARDEA_EIO;
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -274,6 +343,21 @@ create_private_file(const char *path)
     return CARDEA_OK;
 }
 
+/*
+ * By default SQLite counts its memory use under one global mutex, which
+ * serialises every allocation of every connection, so the server turns
+ * the count off. The setting applies only before SQLite initialises.
+ * When the program already used SQLite, sqlite3_config fails harmlessly
+ * and the count stays on.
+ */
+static pthread_once_t sqlite_setup_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 cardea_err
 cardea_store_open(cardea_store **out, const char *path,
                   const cardea_store_options *options)
@@ -286,6 +370,7 @@ cardea_store_open(cardea_store **out, const char *path,
     if (out == NULL || path == NULL || path[0] == '\0') {
         return CARDEA_EINVAL;
     }
+    (void)pthread_once(&sqlite_setup_once, sqlite_setup);
     if ((err = create_private_file(path)) != CARDEA_OK) {
         return err;
     }
@@ -387,23 +472,38 @@ cardea_store__release(cardea_store *store, cardea_db *db)
     pthread_mutex_unlock(&store->lock);
 }
 
+/* Runs a constant statement without results through the cache. */
+static cardea_err
+run_cached(cardea_db *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    cardea_err err = cardea_sql__prepare(&stmt, db, sql);
+
+    if (err == CARDEA_OK && sqlite3_step(stmt) != SQLITE_DONE) {
+        cardea_sql__log(db, sql);
+        err = CARDEA_EIO;
+    }
+    cardea_sql__finish(db, stmt);
+    return err;
+}
+
 cardea_err
 cardea_db__begin(cardea_db *db)
 {
-    return cardea_sql__exec(db, "BEGIN IMMEDIATE");
+    return run_cached(db, "BEGIN IMMEDIATE");
 }
 
 cardea_err
 cardea_db__commit(cardea_db *db)
 {
-    return cardea_sql__exec(db, "COMMIT");
+    return run_cached(db, "COMMIT");
 }
 
 void
 cardea_db__rollback(cardea_db *db)
 {
     if (!sqlite3_get_autocommit(db->sql)) {
-        (void)sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+        (void)run_cached(db, "ROLLBACK");
     }
 }
 
@@ -474,7 +574,7 @@ cardea_db__setting_get(uint8_t **out, size_t *out_len, cardea_db *db,
     *out_len = len;
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -499,6 +599,6 @@ cardea_db__setting_init(cardea_db *db, const char *name,
     err = cardea_sql__step_done(db, stmt);
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }

@@ -67,7 +67,7 @@ missing_or_stale(cardea_db *db, const doc_sql *sql, const char *id,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -93,7 +93,7 @@ run_write(cardea_db *db, const doc_sql *sql, const json_t *doc,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -170,7 +170,7 @@ read_one(json_t **out, cardea_db *db, const char *sql, const char *first,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -225,12 +225,39 @@ bind_entity(sqlite3_stmt *stmt, const json_t *doc, const void *arg)
     return CARDEA_OK;
 }
 
-cardea_err
-cardea_db__entity_get(json_t **out, bool *stub_only_out, cardea_db *db,
-                      const char *type, const char *id, bool with_stub_only)
+/* Copies text column `col` of the current row with its length. */
+static cardea_err
+column_text_len(char **out, size_t *out_len, sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, col);
+    size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+    char *copy;
+
+    if (text == NULL) {
+        return CARDEA_EIO;
+    }
+    if ((copy = cardea_mem__strndup((const char *)text, len)) == NULL) {
+        return CARDEA_ENOMEM;
+    }
+    *out = copy;
+    *out_len = len;
+    return CARDEA_OK;
+}
+
+/*
+ * Reads one entity row into `*out` and, when `text_out` is not NULL, a
+ * copy of its stored JSON text. The outputs follow
+ * cardea_db__entity_get and cardea_db__entity_get_text.
+ */
+static cardea_err
+entity_read(json_t **out, char **text_out, size_t *text_len_out,
+            bool *stub_only_out, cardea_db *db, const char *type,
+            const char *id, bool with_stub_only)
 {
     sqlite3_stmt *stmt = NULL;
     json_t *doc = NULL;
+    char *text = NULL;
+    size_t text_len = 0;
     bool stub_only;
     cardea_err err;
     int rc;
@@ -254,17 +281,46 @@ cardea_db__entity_get(json_t **out, bool *stub_only_out, cardea_db *db,
         err = CARDEA_ENOTFOUND;
         goto out;
     }
-    if ((err = cardea_sql__column_json(&doc, stmt, 0)) != CARDEA_OK) {
+    if ((err = cardea_sql__column_json(&doc, stmt, 0)) != CARDEA_OK
+        || (text_out != NULL
+            && (err = column_text_len(&text, &text_len, stmt, 0))
+                   != CARDEA_OK)) {
         goto out;
     }
     *out = doc;
+    doc = NULL;
+    if (text_out != NULL) {
+        *text_out = text;
+        *text_len_out = text_len;
+    }
     if (stub_only_out != NULL) {
         *stub_only_out = stub_only;
     }
 
 out:
-    sqlite3_finalize(stmt);
+    json_decref(doc);
+    cardea_sql__finish(db, stmt);
     return err;
+}
+
+cardea_err
+cardea_db__entity_get(json_t **out, bool *stub_only_out, cardea_db *db,
+                      const char *type, const char *id, bool with_stub_only)
+{
+    return entity_read(out, NULL, NULL, stub_only_out, db, type, id,
+                       with_stub_only);
+}
+
+cardea_err
+cardea_db__entity_get_text(json_t **out, char **text_out,
+                           size_t *text_len_out, cardea_db *db,
+                           const char *type, const char *id)
+{
+    if (text_out == NULL || text_len_out == NULL) {
+        return CARDEA_EINVAL;
+    }
+    return entity_read(out, text_out, text_len_out, NULL, db, type, id,
+                       false);
 }
 
 cardea_err
@@ -294,7 +350,7 @@ run_delete(cardea_db *db, const char *sql, const char *first,
             || (err = cardea_sql__bind_text(stmt, 2, second)) == CARDEA_OK)) {
         err = cardea_sql__step_done(db, stmt);
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -318,28 +374,64 @@ cardea_db__entity_delete(cardea_db *db, const char *type, const char *id)
                       " WHERE type = ?1 AND entity_id = ?2", type, id);
 }
 
+/* Appends `value` as a JSON string. Non-ASCII bytes pass unchanged. */
+static cardea_err
+append_json_string(cardea_buf *buf, const char *value)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *run = value;
+    cardea_err err = cardea_buf__append(buf, "\"", 1);
+
+    for (const char *p = value; err == CARDEA_OK && *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        char escape[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        if ((err = cardea_buf__append(buf, run, (size_t)(p - run)))
+            == CARDEA_OK) {
+            err = cardea_buf__append(buf, escape, sizeof escape);
+        }
+        run = p + 1;
+    }
+    if (err == CARDEA_OK) {
+        err = cardea_buf__append_str(buf, run);
+    }
+    if (err == CARDEA_OK) {
+        err = cardea_buf__append(buf, "\"", 1);
+    }
+    return err;
+}
+
+/*
+ * Writes `values` as the text of a JSON array of strings, for json_each.
+ * Built by hand because a match may send a thousand values, and a
+ * jansson array costs an allocation per value.
+ */
 static cardea_err
 values_to_json_text(char **out, const char *const *values, size_t count)
 {
-    json_t *array = json_array();
-    cardea_err err = CARDEA_OK;
-    char *text;
+    cardea_buf buf;
+    cardea_err err;
 
-    if (array == NULL) {
-        return CARDEA_ENOMEM;
-    }
+    cardea_buf__init(&buf, 0);
+    err = cardea_buf__append(&buf, "[", 1);
     for (size_t i = 0; i < count && err == CARDEA_OK; i++) {
-        err = cardea_json__append_new(array, json_string(values[i]));
-    }
-    if (err == CARDEA_OK) {
-        text = cardea_json__dump(array);
-        if (text == NULL) {
-            err = CARDEA_ENOMEM;
-        } else {
-            *out = text;
+        if (i > 0) {
+            err = cardea_buf__append(&buf, ",", 1);
+        }
+        if (err == CARDEA_OK) {
+            err = append_json_string(&buf, values[i]);
         }
     }
-    json_decref(array);
+    if (err == CARDEA_OK) {
+        err = cardea_buf__append(&buf, "]", 1);
+    }
+    if (err == CARDEA_OK) {
+        err = cardea_buf__take_str(out, &buf);
+    }
+    cardea_buf__free(&buf, false);
     return err;
 }
 
@@ -366,7 +458,7 @@ cardea_db__index_replace(cardea_db *db, const char *type, const char *id,
     if ((err = cardea_sql__step_done(db, stmt)) != CARDEA_OK) {
         goto out;
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     stmt = NULL;
 
     err = cardea_sql__prepare(&stmt, db,
@@ -382,7 +474,7 @@ cardea_db__index_replace(cardea_db *db, const char *type, const char *id,
     err = cardea_sql__step_done(db, stmt);
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     cardea_mem__free(text);
     return err;
 }
@@ -400,12 +492,19 @@ cardea_db__index_find(json_t *ids, cardea_db *db, const char *type,
     if ((err = values_to_json_text(&text, values, count)) != CARDEA_OK) {
         return err;
     }
+    /*
+     * The plan is fixed. CROSS JOIN makes SQLite loop over the values and
+     * look each one up through the primary key. The unary + keeps it from
+     * walking entity_index_by_entity in entity_id order over every row of
+     * the type instead. Only the matches are sorted, so the cost follows
+     * the number of values and results, not the number of entities.
+     */
     err = cardea_sql__prepare(&stmt, db,
-        "SELECT DISTINCT i.entity_id FROM entity_index i JOIN entities e"
-        " ON e.type = i.type AND e.id = i.entity_id"
-        " WHERE i.type = ?1 AND i.kind = ?2"
-        " AND i.value IN (SELECT value FROM json_each(?3))"
-        " AND e.deleted = 0 AND e.stub_only = 0 ORDER BY i.entity_id");
+        "SELECT DISTINCT i.entity_id FROM json_each(?3) v"
+        " CROSS JOIN entity_index i"
+        " ON i.type = ?1 AND i.kind = ?2 AND i.value = v.value"
+        " JOIN entities e ON e.type = i.type AND e.id = i.entity_id"
+        " WHERE e.deleted = 0 AND e.stub_only = 0 ORDER BY +i.entity_id");
     if (err != CARDEA_OK
         || (err = cardea_sql__bind_text(stmt, 1, type)) != CARDEA_OK
         || (err = cardea_sql__bind_text(stmt, 3, text)) != CARDEA_OK) {
@@ -426,7 +525,7 @@ cardea_db__index_find(json_t *ids, cardea_db *db, const char *type,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     cardea_mem__free(text);
     return err;
 }
@@ -490,7 +589,7 @@ cardea_db__exchange_by_pair(json_t *rows, cardea_db *db,
         && (err = cardea_sql__bind_text(stmt, 2, delegate)) == CARDEA_OK) {
         err = append_rows(rows, db, stmt);
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -512,7 +611,7 @@ cardea_db__exchange_by_participant(json_t *rows, cardea_db *db,
         sqlite3_bind_int64(stmt, 3, (sqlite3_int64)limit);
         err = append_rows(rows, db, stmt);
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -656,7 +755,7 @@ purge_expired(cardea_db *db, const char *id, int64_t now_ms)
         sqlite3_bind_int64(stmt, 2, now_ms);
         err = cardea_sql__step_done(db, stmt);
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -696,7 +795,7 @@ cardea_db__recovery_delete(char rev_out[CARDEA_REV_MAX_LEN + 1],
     rev = sqlite3_column_text(stmt, 0);
     snprintf(rev_out, CARDEA_REV_MAX_LEN + 1, "%s",
              rev != NULL ? (const char *)rev : "");
-    /* Finish the statement so the delete is applied before finalizing. */
+    /* Step to the end so the delete is applied before the reset. */
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
     if (rc != SQLITE_DONE) {
@@ -704,7 +803,7 @@ cardea_db__recovery_delete(char rev_out[CARDEA_REV_MAX_LEN + 1],
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -727,7 +826,7 @@ cardea_db__recovery_delete_for(size_t *count_out, cardea_db *db,
         && (err = cardea_sql__step_done(db, stmt)) == CARDEA_OK) {
         *count_out = (size_t)sqlite3_changes(db->sql);
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -759,7 +858,7 @@ cardea_db__attachment_put(cardea_db *db, const char *entity_id,
     err = cardea_sql__step_done(db, stmt);
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -797,7 +896,7 @@ cardea_db__attachment_get(uint8_t **out, size_t *out_len, cardea_db *db,
     *out_len = len;
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -817,7 +916,7 @@ cardea_db__attachment_delete(cardea_db *db, const char *entity_id,
         && sqlite3_changes(db->sql) == 0) {
         err = CARDEA_ENOTFOUND;
     }
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 

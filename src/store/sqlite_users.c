@@ -96,7 +96,7 @@ cardea_db__user_add(cardea_db *db, const cardea_user *user)
     err = cardea_sql__step_done(db, stmt);
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -145,7 +145,7 @@ user_by(cardea_user *out, cardea_db *db, const char *sql, const char *value)
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -187,7 +187,7 @@ cardea_db__user_set_password(cardea_db *db, const char *login,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -223,7 +223,7 @@ cardea_db__user_each(cardea_db *db,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -249,7 +249,7 @@ cardea_db__dataowner_add(cardea_db *db, const char *id, cardea_do_type type,
     err = cardea_sql__step_done(db, stmt);
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }
 
@@ -285,6 +285,6 @@ cardea_db__dataowner_get(cardea_do_type *type_out, char **parent_out,
     }
 
 out:
-    sqlite3_finalize(stmt);
+    cardea_sql__finish(db, stmt);
     return err;
 }

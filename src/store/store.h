@@ -162,6 +162,17 @@ cardea_err cardea_db__entity_get(json_t **out, bool *stub_only_out,
                                  const char *id, bool with_stub_only)
     CARDEA_MUST_CHECK;
 /*
+ * Reads the entity (`type`, `id`) like cardea_db__entity_get without
+ * stub-only rows, and also a copy of its stored JSON text, NUL-terminated,
+ * into `*text_out` (free with cardea_free) with its length in
+ * `*text_len_out`. The text is what cardea_db__entity_put wrote, so it
+ * serialises `*out` as it was stored.
+ */
+cardea_err cardea_db__entity_get_text(json_t **out, char **text_out,
+                                      size_t *text_len_out, cardea_db *db,
+                                      const char *type, const char *id)
+    CARDEA_MUST_CHECK;
+/*
  * Stores `doc` (an object with a string "id") as entity `type`. With
  * `expected_rev` NULL it creates the row (CARDEA_ECONFLICT if the id
  * exists); otherwise the stored revision must equal it (CARDEA_ECONFLICT
