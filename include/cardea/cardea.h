@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The public API of libcardea in one include: errors and hooks, the HTTP
- * transport, the crypto strategies, sessions and encrypted entities.
+ * transport, the crypto strategies, sessions, encrypted entities, and
+ * key recovery and verification.
  */
 #ifndef CARDEA_CARDEA_H
 #define CARDEA_CARDEA_H
@@ -11,5 +12,6 @@
 #include "cardea/strategies.h"
 #include "cardea/session.h"
 #include "cardea/entity.h"
+#include "cardea/recovery.h"
 
 #endif

@@ -72,9 +72,11 @@ typedef struct cardea_entity_create_options {
  * (the strategies then verify its keys). A missing `id` is set to a new
  * UUID; a given one is kept. When the entity does not set them, `author`
  * and `responsible` are the user id and the data owner id for an
- * explicit user, and "*" for an anonymous one. Fields the type's default
- * manifest names go to `encryptedSelf`; the services of a Contact are
- * encrypted with the Contact's key. Incoming `rev`, `securityMetadata`
+ * explicit user, and "*" for an anonymous one. Fields that the type's
+ * default manifest or the session's encrypted fields name go to
+ * `encryptedSelf` (cardea_session_options.encrypted_fields); the services
+ * of a Contact are encrypted with the Contact's key, with the Service
+ * list. Incoming `rev`, `securityMetadata`
  * and `secretForeignKeys` are replaced.
  *
  * out    (out) the created entity, decrypted, with `id` and `rev`;
@@ -110,7 +112,8 @@ CARDEA_API cardea_err cardea_entity_get(char **out, cardea_session *session,
 
 /*
  * Encrypts and saves a modified entity (PUT /rest/v2/<type>) with the
- * entity key it already has. `json` must carry the `id` and the `rev` it
+ * entity key it already has and the session's manifests, as
+ * cardea_entity_create does. `json` must carry the `id` and the `rev` it
  * was read with. The sharing metadata is copied from the stored entity,
  * whatever `json` holds, because it changes only through sharing.
  *

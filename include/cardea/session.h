@@ -26,7 +26,48 @@ extern "C" {
 
 typedef struct cardea_session cardea_session;
 
-#define CARDEA_SESSION_OPTIONS_VERSION 1
+#define CARDEA_ENCRYPTED_FIELDS_VERSION 1
+
+/*
+ * Fields to encrypt in each entity type besides those of the default
+ * manifests, which the official SDK also encrypts. Each entry follows the
+ * manifest grammar of encryptedSelf: `field`, `obj.field`, `arr[].field`,
+ * `map.*.field`, `arr[].*` or `*`. The lists extend the defaults; an
+ * entry that a default list already names is ignored. So, unlike the
+ * official SDK's EncryptedFieldsConfiguration, which replaces the
+ * default sets, these lists can only make more fields encrypted.
+ *
+ * Encryption happens when an entity is created or modified, and the
+ * decryption of any entity needs no configuration. Every application
+ * that writes the same entities must use the same lists, because a
+ * session without them writes the extra fields in clear when it modifies
+ * an entity.
+ */
+typedef struct cardea_encrypted_fields {
+    int version;               /* CARDEA_ENCRYPTED_FIELDS_VERSION */
+    const char *const *patient;
+    size_t patient_count;
+    const char *const *health_element;
+    size_t health_element_count;
+    /* Fields of a Contact itself; must not name `services`. */
+    const char *const *contact;
+    size_t contact_count;
+    /* Fields of each Service of a Contact; must not name `content`,
+     * which is always encrypted unless all its values are compound. */
+    const char *const *service;
+    size_t service_count;
+    const char *const *document;
+    size_t document_count;
+    const char *const *maintenance_task;
+    size_t maintenance_task_count;
+} cardea_encrypted_fields;
+
+#define CARDEA_ENCRYPTED_FIELDS_INIT \
+    { CARDEA_ENCRYPTED_FIELDS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL, 0, \
+      NULL, 0, NULL, 0 }
+
+/* Version 2 added `encrypted_fields`; version 1 options are accepted. */
+#define CARDEA_SESSION_OPTIONS_VERSION 2
 
 typedef struct cardea_session_options {
     int version;               /* CARDEA_SESSION_OPTIONS_VERSION */
@@ -61,11 +102,14 @@ typedef struct cardea_session_options {
      * cardea_session_open fails (there is then no session to ask). */
     char *errmsg_buf;
     size_t errmsg_cap;
+    /* Version 2: fields to encrypt besides the defaults, or NULL for the
+     * defaults only. Read and checked during cardea_session_open only. */
+    const cardea_encrypted_fields *encrypted_fields;
 } cardea_session_options;
 
 #define CARDEA_SESSION_OPTIONS_INIT \
     { CARDEA_SESSION_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, NULL, CARDEA_LOG_WARN, NULL, NULL, 0 }
+      NULL, NULL, NULL, CARDEA_LOG_WARN, NULL, NULL, 0, NULL }
 
 /*
  * Opens a session: logs in (or takes the given token), reads the user's
@@ -82,7 +126,8 @@ typedef struct cardea_session_options {
  *      only (the strategies and transport objects excepted).
  * Returns:
  *   CARDEA_OK
- *   CARDEA_EINVAL       missing or invalid option
+ *   CARDEA_EINVAL       missing or invalid option, such as an encrypted
+ *                       field entry that is not valid manifest grammar
  *   CARDEA_EACCESS      key store folder or file with unsafe permissions,
  *                       or the server responded with 403
  *   CARDEA_EIO          the key store cannot be read or written

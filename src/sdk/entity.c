@@ -281,8 +281,8 @@ seal(json_t **out, cardea_session *session, int kind, const json_t *plain,
 
     err = cardea_entity_key__parse(&key, d->key_hex, strlen(d->key_hex));
     if (err == CARDEA_OK) {
-        err = cardea_encrypted_self__encrypt_entity(
-            &sealed, cardea_sdk__kind_name(kind), plain, &key);
+        err = cardea_sdk__encrypt_entity(
+            &sealed, session, cardea_sdk__kind_name(kind), plain, &key);
     }
     cardea_wipe(&key, sizeof key);
     if (err == CARDEA_OK) {
@@ -488,8 +488,9 @@ cardea_entity_modify(char **out, cardea_session *session,
         != CARDEA_OK) {
         goto out;
     }
-    err = cardea_encrypted_self__encrypt_entity(
-        &sealed, cardea_sdk__kind_name(kind), plain, &access.keys[0]);
+    err = cardea_sdk__encrypt_entity(
+        &sealed, session, cardea_sdk__kind_name(kind), plain,
+        &access.keys[0]);
     if (err == CARDEA_OK) {
         err = keep_metadata(sealed, access.entity);
     }

@@ -32,6 +32,8 @@ struct cardea_key_recovery {
     size_t pair_count;
     recovery_status *statuses;
     size_t status_count;
+    /* The session asking, for cardea_key_recovery_use_recovery_key. */
+    cardea_session *session;
 };
 
 struct cardea_key_generation {
@@ -144,6 +146,12 @@ cardea_key_recovery_set_status(cardea_key_recovery *result,
     return CARDEA_OK;
 }
 
+cardea_session *
+cardea_sdk__key_recovery_session(const cardea_key_recovery *result)
+{
+    return result != NULL ? result->session : NULL;
+}
+
 static void
 recovery_clear(cardea_key_recovery *result)
 {
@@ -184,7 +192,7 @@ cardea_key_generation_set_pair(cardea_key_generation *result,
     return CARDEA_OK;
 }
 
-/* ---- the key set being loaded -------------------------------------------- */
+/* ---- the key set being loaded ------------------------------------------- */
 
 typedef struct load_state {
     cardea_session *session;
@@ -573,6 +581,7 @@ recover(load_state *st)
     cardea_err err;
 
     memset(&result, 0, sizeof result);
+    result.session = session;
     if ((err = hierarchy_info(&info, &texts, session)) != CARDEA_OK) {
         return oom(session);
     }
@@ -601,6 +610,154 @@ recover(load_state *st)
     cardea_mem__free(texts);
     cardea_mem__free(info);
     return err;
+}
+
+/* ---- transfer keys ------------------------------------------------------ */
+
+/* Drops `spki` (compared by pointer) from the missing list. */
+static void
+drop_missing(load_state *st, const char *spki)
+{
+    for (size_t i = 0; i < st->missing_count; i++) {
+        if (st->missing[i] == spki) {
+            st->missing[i] = st->missing[--st->missing_count];
+            return;
+        }
+    }
+}
+
+/* Stores and adds one key found through transfer keys. Such a key only
+ * decrypts unless the key store records it as verified. */
+static cardea_err
+take_transferred(load_state *st, const cardea_sdk_transferred *found)
+{
+    cardea_session *session = st->session;
+    const cardea_sdk_pubkey *pub;
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    size_t owner;
+    int saved;
+    cardea_err err;
+
+    if (!find_pub(&owner, &pub, st, found->spki_hex) ||
+        held_key(st, found->spki_hex) != NULL) {
+        return CARDEA_OK;
+    }
+    err = cardea_rsa__pkcs8_der(&der, &der_len, found->key);
+    if (err == CARDEA_OK) {
+        err = cardea_keystore__save_key(
+            session->keystore, CARDEA_KEYSTORE_RECOVERED,
+            session->owners[owner].id, pub->fp_v1, der, der_len,
+            session->errmsg, sizeof session->errmsg);
+    }
+    cardea_mem__free_secret(der, der_len);
+    saved = saved_result(st, owner, pub->fp_v1);
+    if (err == CARDEA_OK) {
+        err = add_key(st, owner, pub, found->key, false, saved == 1);
+    }
+    if (err != CARDEA_OK) {
+        return err;
+    }
+    drop_missing(st, pub->spki_hex);
+    cardea_sdk__log(session, CARDEA_LOG_INFO, "recovered key %s of %s "
+                    "through transfer keys", pub->fp_v1,
+                    session->owners[owner].id);
+    if (saved < 0) {
+        return push_spki(&st->unknown, &st->unknown_count, pub->spki_hex);
+    }
+    return CARDEA_OK;
+}
+
+/*
+ * Recovers missing keys of the user's own data owner through its
+ * transfer keys. Transfer keys are a convenience: a failed request is
+ * logged and the open goes on without them.
+ */
+static cardea_err
+transfer_pass(load_state *st)
+{
+    cardea_session *session = st->session;
+    size_t self = session->owner_count - 1;
+    cardea_owner_key *held = NULL;
+    const char **missing = NULL;
+    cardea_sdk_transferred *found = NULL;
+    size_t held_count = 0;
+    size_t missing_count = 0;
+    size_t found_count = 0;
+    cardea_err err = CARDEA_OK;
+
+    held = cardea_mem__calloc(st->key_count + 1, sizeof *held);
+    missing = cardea_mem__calloc(st->missing_count + 1, sizeof *missing);
+    if (held == NULL || missing == NULL) {
+        err = oom(session);
+        goto out;
+    }
+    for (size_t i = 0; i < st->key_count; i++) {
+        if (st->keys[i].owner == self) {
+            held[held_count].key = st->keys[i].key;
+            held[held_count].oaep = st->keys[i].oaep;
+            held[held_count].spki_hex = st->keys[i].spki_hex;
+            held_count++;
+        }
+    }
+    for (size_t i = 0; i < st->missing_count; i++) {
+        const cardea_sdk_pubkey *pub;
+        size_t owner;
+
+        if (find_pub(&owner, &pub, st, st->missing[i]) && owner == self) {
+            missing[missing_count++] = pub->spki_hex;
+        }
+    }
+    if (held_count == 0 || missing_count == 0) {
+        goto out;
+    }
+    err = cardea_sdk__transfer_recover(&found, &found_count, session,
+                                       held, held_count, missing,
+                                       missing_count);
+    if (err != CARDEA_OK && err != CARDEA_ENOMEM) {
+        cardea_sdk__log(session, CARDEA_LOG_WARN, "transfer keys not "
+                        "used: %s", session->errmsg);
+        session->errmsg[0] = 0;
+        err = CARDEA_OK;
+    }
+    for (size_t i = 0; i < found_count && err == CARDEA_OK; i++) {
+        err = take_transferred(st, &found[i]);
+    }
+
+out:
+    cardea_sdk__transferred_free(found, found_count);
+    cardea_mem__free(held);
+    cardea_mem__free(missing);
+    return err;
+}
+
+/*
+ * Asks the strategies, then tries the transfer keys again with the keys
+ * they handed back, as the official SDK does. Keys found in that second
+ * pass are put to the strategies once more, as unverified keys only.
+ */
+static cardea_err
+recover_all(load_state *st)
+{
+    size_t before = st->key_count;
+    cardea_err err;
+
+    if (st->missing_count + st->unknown_count > 0 &&
+        (err = recover(st)) != CARDEA_OK) {
+        return err;
+    }
+    if (st->key_count == before || st->missing_count == 0) {
+        return CARDEA_OK;
+    }
+    st->unknown_count = 0;
+    if ((err = transfer_pass(st)) != CARDEA_OK) {
+        return err;
+    }
+    if (st->unknown_count == 0) {
+        return CARDEA_OK;
+    }
+    st->missing_count = 0;
+    return recover(st);
 }
 
 static cardea_err
@@ -635,7 +792,7 @@ has_safe_key(const load_state *st, size_t owner)
     return false;
 }
 
-/* ---- a new key for the user ---------------------------------------------- */
+/* ---- a new key for the user --------------------------------------------- */
 
 /* Stub edit: appends the SPKI hex in `arg` to publicKeysForOaepWithSha256
  * unless it is there already. */
@@ -898,11 +1055,9 @@ cardea_sdk__load_keys(cardea_session *session)
     }
     owner_count = session->owner_count;
     if ((err = state_init(&st, session)) != CARDEA_OK ||
-        (err = load_all_stored(&st)) != CARDEA_OK) {
-        goto out;
-    }
-    if (st.missing_count + st.unknown_count > 0 &&
-        (err = recover(&st)) != CARDEA_OK) {
+        (err = load_all_stored(&st)) != CARDEA_OK ||
+        (err = transfer_pass(&st)) != CARDEA_OK ||
+        (err = recover_all(&st)) != CARDEA_OK) {
         goto out;
     }
     if ((err = save_maps(&st)) != CARDEA_OK ||

@@ -23,11 +23,14 @@
 #include <jansson.h>
 
 #include "base/base.h"
+#include "cardea/recovery.h"
 #include "cardea/session.h"
 #include "cardea/strategies.h"
 #include "cardea/transport.h"
 #include "crypto/crypto.h"
+#include "format/exchange_data.h"
 #include "format/keys.h"
+#include "format/recovery.h"
 
 #define CARDEA_SDK_ERRMSG_CAP 512
 /* Refresh the access token when it expires within this many seconds. */
@@ -136,6 +139,10 @@ struct cardea_session {
     void *ext;
     void (*ext_reset)(cardea_session *session);
     void (*ext_free)(cardea_session *session);
+
+    /* Manifests from cardea_session_options.encrypted_fields, or NULL
+     * when the session encrypts with the default manifests only. */
+    struct cardea_sdk_fields *fields;
 };
 
 /* The user's own data owner: the last of session->owners. */
@@ -420,6 +427,38 @@ cardea_err cardea_keystore__key_name(char *out, size_t out_cap,
                                      const char *owner_id, const char *fp_v1)
     CARDEA_MUST_CHECK;
 
+/* ---- encrypted fields (fields.c) ----------------------------------------- */
+
+typedef struct cardea_sdk_fields cardea_sdk_fields;
+struct cardea_entity_key;
+
+/*
+ * Builds the manifests of a session: for each entity type, the default
+ * entries followed by the entries of `config` that the defaults do not
+ * name. CARDEA_EINVAL, with a message naming the entity type in
+ * `errmsg`, for an unknown version, a NULL list with a count, an entry
+ * that is not valid manifest grammar, a Contact entry naming `services`
+ * or a Service entry naming `content`. Free with cardea_sdk__fields_free.
+ */
+cardea_err cardea_sdk__fields_new(cardea_sdk_fields **out,
+                                  const cardea_encrypted_fields *config,
+                                  char *errmsg, size_t errmsg_cap)
+    CARDEA_MUST_CHECK;
+void cardea_sdk__fields_free(cardea_sdk_fields *fields);
+
+/*
+ * Encrypts an entity of `entity_type` ("Patient", "Contact", ...) as
+ * cardea_encrypted_self__encrypt_entity does, with the session's
+ * manifests when it has them. A Contact's Services use the Service
+ * manifest.
+ */
+cardea_err cardea_sdk__encrypt_entity(json_t **out,
+                                      const cardea_session *session,
+                                      const char *entity_type,
+                                      const json_t *plain,
+                                      const struct cardea_entity_key *key)
+    CARDEA_MUST_CHECK;
+
 /* ---- entity layer (exchange.c; owned by the entity and sharing module) --- */
 
 /*
@@ -431,5 +470,102 @@ cardea_err cardea_keystore__key_name(char *out, size_t out_cap,
  * SDK. Every entity call runs it first.
  */
 cardea_err cardea_sdk__xd_begin(cardea_session *session) CARDEA_MUST_CHECK;
+
+/* ---- recovery, transfer keys, give-access-back (recovery.c, transfer.c,
+ * access_back.c) ----------------------------------------------------------- */
+
+/* One private key of the user recovered through its transfer keys. */
+typedef struct cardea_sdk_transferred {
+    char *spki_hex;                /* the published key it matches */
+    cardea_rsa_key *key;           /* private */
+} cardea_sdk_transferred;
+
+/*
+ * Recovers private keys of the user's own data owner through its transfer
+ * keys: decrypts the exchange keys of its self-to-self exchange data with
+ * `held` (and with every key found on the way), decrypts the
+ * transferKeys blobs of the `missing` SPKIs with them and checks each key
+ * against its SPKI. Repeats while keys are found.
+ *
+ * held    (in)  private keys of the user's data owner the session holds.
+ * missing (in)  SPKIs the user publishes without a private key.
+ * out     (out) *count keys; free with cardea_sdk__transferred_free. NULL
+ *         when *count is 0.
+ * Returns CARDEA_OK (also when nothing is found), the HTTP codes of
+ * cardea_sdk__request or CARDEA_ENOMEM.
+ */
+cardea_err cardea_sdk__transfer_recover(cardea_sdk_transferred **out,
+                                        size_t *count,
+                                        cardea_session *session,
+                                        const cardea_owner_key *held,
+                                        size_t held_count,
+                                        const char *const *missing,
+                                        size_t missing_count)
+    CARDEA_MUST_CHECK;
+void cardea_sdk__transferred_free(cardea_sdk_transferred *keys, size_t count);
+
+/*
+ * Creates the transfer keys the user lacks, as the official SDK does at
+ * start-up: from every verified key of the user (held, or verified in the
+ * key store without being held) to every key the session holds. The
+ * self-to-self exchange data is first extended to the source keys.
+ * Called by cardea_session_open and force_reload after
+ * cardea_sdk__xd_begin; does nothing when the user holds no safe key or
+ * no transfer key is missing.
+ */
+cardea_err cardea_sdk__transfer_update(cardea_session *session)
+    CARDEA_MUST_CHECK;
+
+/*
+ * The session a cardea_key_recovery result belongs to, for functions
+ * called inside recover_and_verify_keys; NULL when it has none.
+ */
+cardea_session *cardea_sdk__key_recovery_session(
+    const cardea_key_recovery *result);
+
+/*
+ * Drops the exchange-data cache and reloads it (an anonymous user's
+ * exchange data is read again), after this module changed exchange data
+ * on the server.
+ */
+cardea_err cardea_sdk__xd_reload(cardea_session *session) CARDEA_MUST_CHECK;
+
+/*
+ * Recovery data helpers shared by recovery.c and recovery_exchange.c.
+ * recovery_check_options: CARDEA_EINVAL with a message for bad options.
+ * recovery_store: encrypts `content` with a new recovery key, POSTs it
+ * for `recipient` and returns the key as grouped base32 text (wipe and
+ * free it). recovery_fetch: parses the key text, fetches the data (with
+ * the long poll when `wait_s` > 0), rejects expired data and decrypts
+ * content of `type`; free `out` with cardea_mem__free_secret(out,
+ * out_len + 1). recovery_delete: DELETE recoverydata/{id}.
+ */
+cardea_err cardea_sdk__recovery_check_options(
+    cardea_session *session, const cardea_recovery_options *opts)
+    CARDEA_MUST_CHECK;
+cardea_err cardea_sdk__recovery_store(char **out, cardea_session *session,
+                                      const char *recipient,
+                                      cardea_recovery_type type,
+                                      const char *content,
+                                      size_t content_len,
+                                      const cardea_recovery_options *opts)
+    CARDEA_MUST_CHECK;
+cardea_err cardea_sdk__recovery_fetch(char **out, size_t *out_len,
+                                      cardea_session *session,
+                                      const char *text,
+                                      cardea_recovery_type type,
+                                      unsigned wait_s) CARDEA_MUST_CHECK;
+cardea_err cardea_sdk__recovery_delete(cardea_session *session,
+                                       const char *text) CARDEA_MUST_CHECK;
+
+/*
+ * Exchange data between the user and `other` in both directions (one
+ * when `other` is the user), from GET exchangedata/byDelegatorDelegate.
+ * `out`: a JSON array; json_decref it.
+ */
+cardea_err cardea_sdk__exchange_data_between(json_t **out,
+                                             cardea_session *session,
+                                             const char *other)
+    CARDEA_MUST_CHECK;
 
 #endif

@@ -59,7 +59,8 @@ strategies_complete(const cardea_crypto_strategies *s)
 static const char *
 check_options(const cardea_session_options *opts)
 {
-    if (opts->version != CARDEA_SESSION_OPTIONS_VERSION) {
+    if (opts->version != 1
+        && opts->version != CARDEA_SESSION_OPTIONS_VERSION) {
         return "unknown cardea_session_options version";
     }
     if (opts->base_url == NULL || opts->base_url[0] == 0) {
@@ -103,6 +104,15 @@ session_new(cardea_session **out, const cardea_session_options *opts)
     s->log_fn = opts->log_fn;
     s->log_level = opts->log_level;
     s->log_user = opts->log_user;
+    /* Version 1 options end before `encrypted_fields`. */
+    if (opts->version >= 2 && opts->encrypted_fields != NULL) {
+        err = cardea_sdk__fields_new(&s->fields, opts->encrypted_fields,
+                                     s->errmsg, sizeof s->errmsg);
+    }
+    if (err != CARDEA_OK) {
+        *out = s;
+        return err;
+    }
     if (opts->strategies != NULL) {
         s->strategies = *opts->strategies;
     } else if ((err = cardea_simple_strategies_new(&s->owned_strategies,
@@ -188,6 +198,25 @@ open_steps(cardea_session *session, const cardea_session_options *opts)
     return cardea_sdk__load_keys(session);
 }
 
+/*
+ * Creates the transfer keys the user lacks. They only help a later
+ * device, so a failure is logged and the session goes on, unless memory
+ * ran out.
+ */
+static cardea_err
+update_transfer_keys(cardea_session *session)
+{
+    cardea_err err = cardea_sdk__transfer_update(session);
+
+    if (err == CARDEA_OK || err == CARDEA_ENOMEM) {
+        return err;
+    }
+    cardea_sdk__log(session, CARDEA_LOG_WARN, "transfer keys not updated: "
+                    "%s", session->errmsg);
+    session->errmsg[0] = 0;
+    return CARDEA_OK;
+}
+
 /* see cardea/session.h */
 cardea_err
 cardea_session_open(cardea_session **out, const cardea_session_options *opts)
@@ -212,6 +241,9 @@ cardea_session_open(cardea_session **out, const cardea_session_options *opts)
     if (err == CARDEA_OK) {
         /* An anonymous user loads all of its exchange data now. */
         err = cardea_sdk__xd_begin(session);
+    }
+    if (err == CARDEA_OK) {
+        err = update_transfer_keys(session);
     }
     if (err != CARDEA_OK) {
         if (opts->errmsg_buf != NULL && opts->errmsg_cap > 0) {
@@ -256,6 +288,7 @@ cardea_session_close(cardea_session *session)
         json_decref(session->owners[i].stub);
     }
     cardea_mem__free(session->owners);
+    cardea_sdk__fields_free(session->fields);
     for (size_t i = 0; i < session->anon_count; i++) {
         cardea_mem__free(session->anon_cache[i].id);
     }
@@ -302,7 +335,10 @@ cardea_session_force_reload(cardea_session *session)
     if (session->ext_reset != NULL) {
         session->ext_reset(session);
     }
-    return cardea_sdk__xd_begin(session);
+    if ((err = cardea_sdk__xd_begin(session)) != CARDEA_OK) {
+        return err;
+    }
+    return update_transfer_keys(session);
 }
 
 /* see cardea/session.h */

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `cardea login`: checks the credentials by opening a session, which
+ * also creates and publishes the user's key pair on a first login, and
+ * saves the profile (server URL, login and token pair). The password
+ * comes from $CARDEA_PASSWORD or from a prompt without echo on the
+ * terminal, never from the command line.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "cli/cli.h"
+
+/* Maximum password length read from the terminal, in bytes. */
+#define PASSWORD_MAX 1024
+
+static const char usage_text[] =
+    "usage: cardea login --server URL --user LOGIN [OPTIONS]\n"
+    "\n"
+    "Logs in, creates the user's key pair on a first login, and saves the\n"
+    "profile: server URL, login and tokens in <config>/<profile>/\n"
+    "profile.json (mode 0600) and the keys in <config>/<profile>/keys/.\n"
+    "The password comes from $CARDEA_PASSWORD, else from a prompt on the\n"
+    "terminal.\n"
+    "\n"
+    "  --server URL      server root, such as http://127.0.0.1:16043\n"
+    "  --user LOGIN      login of the user\n"
+    "  --key-file FILE   key pairs from 'cardea keys export' to use, such\n"
+    "                    as the parent HCP's (repeatable); they are saved\n"
+    "                    in the profile's key store\n" CARDEA_CLI_COMMON_HELP;
+
+enum { OPT_SERVER = 1, OPT_USER, OPT_KEY_FILE };
+
+static const struct option long_options[] = {
+    CARDEA_CLI_COMMON_OPTIONS,
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"user", required_argument, NULL, OPT_USER},
+    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+    {NULL, 0, NULL, 0},
+};
+
+/* Reads a password from /dev/tty with echo off. */
+static bool
+prompt_password(char *out, size_t out_cap, const char *login)
+{
+    struct termios saved;
+    struct termios quiet;
+    FILE *tty = fopen("/dev/tty", "r+");
+    bool ok = false;
+
+    if (tty == NULL) {
+        return false;
+    }
+    if (tcgetattr(fileno(tty), &saved) == 0) {
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        fprintf(tty, "Password for %s: ", login);
+        fflush(tty);
+        if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0) {
+            ok = fgets(out, (int)out_cap, tty) != NULL;
+            (void)tcsetattr(fileno(tty), TCSAFLUSH, &saved);
+            fputc('\n', tty);
+        }
+    }
+    fclose(tty);
+    if (ok) {
+        out[strcspn(out, "\r\n")] = '\0';
+    }
+    return ok;
+}
+
+static bool
+valid_server(char *url)
+{
+    size_t len = strlen(url);
+
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+        cardea_cli__error("invalid --server '%s'; give a URL such as "
+                          "http://127.0.0.1:16043", url);
+        return false;
+    }
+    while (len > 0 && url[len - 1] == '/') {
+        url[--len] = '\0';
+    }
+    return true;
+}
+
+static void
+print_result(const cardea_cli_client *client, bool json)
+{
+    cardea_session *session = client->session;
+    const char *user_id = cardea_session_user_id(session);
+    cardea_data_owner_type type = cardea_session_data_owner_type(session);
+    const char *type_name = type == CARDEA_DATA_OWNER_HCP       ? "hcp"
+                            : type == CARDEA_DATA_OWNER_PATIENT ? "patient"
+                                                                : "device";
+    json_t *doc;
+
+    if (!json) {
+        printf("Logged in as %s (%s %s) on %s; profile '%s' saved in %s\n",
+               client->profile.login, type_name,
+               cardea_session_data_owner_id(session), client->profile.server,
+               client->profile.name, client->profile.dir);
+        return;
+    }
+    doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s}", "profile",
+                    client->profile.name, "server", client->profile.server,
+                    "login", client->profile.login, "userId", user_id,
+                    "dataOwnerId", cardea_session_data_owner_id(session),
+                    "dataOwnerType", type_name);
+    if (doc != NULL) {
+        (void)cardea_cli__print_json(doc, true);
+    }
+    json_decref(doc);
+}
+
+typedef struct login_args {
+    cardea_cli_common common;
+    const char *server;
+    const char *user;
+    cardea_cli_key_pairs keys;
+    bool exit_now;
+} login_args;
+
+static bool
+parse_args(login_args *args, int argc, char **argv)
+{
+    int option;
+
+    optind = 1;
+    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+           != -1) {
+        if (cardea_cli__common_option(&args->common, option, optarg,
+                                      usage_text, &args->exit_now)) {
+            continue;
+        }
+        if (option == OPT_SERVER) {
+            args->server = optarg;
+        } else if (option == OPT_USER) {
+            args->user = optarg;
+        } else if (option != OPT_KEY_FILE
+                   || !cardea_cli__key_pairs_read(&args->keys, optarg)) {
+            return false;
+        }
+    }
+    if (optind < argc) {
+        cardea_cli__error("unexpected argument '%s'; the password is never "
+                          "given on the command line", argv[optind]);
+        return false;
+    }
+    return true;
+}
+
+/* Reads the password, saves nothing until the server accepted it. */
+static int
+run_login(login_args *args)
+{
+    cardea_cli_client client = {0};
+    char password[PASSWORD_MAX + 2] = "";
+    const char *env_password = getenv("CARDEA_PASSWORD");
+    int status = CARDEA_CLI_FAILED;
+
+    if (!cardea_cli__profile_locate(&client.profile, &args->common)) {
+        return CARDEA_CLI_USAGE;
+    }
+    client.profile.server = cardea_mem__strdup(args->server);
+    client.profile.login = cardea_mem__strdup(args->user);
+    if (client.profile.server == NULL || client.profile.login == NULL) {
+        cardea_cli__error("out of memory");
+        goto out;
+    }
+    if (!valid_server(client.profile.server)) {
+        status = CARDEA_CLI_USAGE;
+        goto out;
+    }
+    if (env_password != NULL && env_password[0] != '\0') {
+        snprintf(password, sizeof password, "%s", env_password);
+    } else if (!prompt_password(password, sizeof password, args->user)) {
+        cardea_cli__error("no password: set CARDEA_PASSWORD or run 'cardea "
+                          "login' on a terminal");
+        goto out;
+    }
+    if (!cardea_cli__profile_mkdir(&client.profile)
+        || !cardea_cli__client_login(&client, password, &args->keys)
+        || !cardea_cli__profile_save(&client.profile)) {
+        goto out;
+    }
+    print_result(&client, args->common.json);
+    status = CARDEA_CLI_OK;
+
+out:
+    cardea_wipe(password, sizeof password);
+    cardea_cli__client_close(&client);
+    return status;
+}
+
+/* see cli/cli.h */
+int
+cardea_cli__login(int argc, char **argv)
+{
+    login_args args = {0};
+    int status;
+
+    cardea_cli__common_init(&args.common);
+    if (!parse_args(&args, argc, argv)) {
+        fputs("Run 'cardea login --help' for the options.\n", stderr);
+        cardea_cli__key_pairs_free(&args.keys);
+        return CARDEA_CLI_USAGE;
+    }
+    if (args.exit_now) {
+        status = CARDEA_CLI_OK;
+    } else if (args.server == NULL || args.user == NULL) {
+        cardea_cli__error("login needs --server URL and --user LOGIN");
+        status = CARDEA_CLI_USAGE;
+    } else {
+        status = run_login(&args);
+    }
+    cardea_cli__key_pairs_free(&args.keys);
+    return status;
+}
