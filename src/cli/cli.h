@@ -41,7 +41,6 @@ int cardea_cli__export(int argc, char **argv);
 int cardea_cli__verify(int argc, char **argv);
 int cardea_cli__scan(int argc, char **argv);
 int cardea_cli__fhir(int argc, char **argv);
-int cardea_cli__keys(int argc, char **argv);
 
 /* Prints "cardea: error: <message>" to stderr. */
 void cardea_cli__error(const char *fmt, ...)
@@ -164,15 +163,21 @@ typedef struct cardea_cli_client {
 bool cardea_cli__client_open(cardea_cli_client *client,
                              const cardea_cli_common *common);
 
-/* Key pairs read from files of `cardea keys export` (keys.c). */
+/* Key pairs read from files of `cardea key export` (key_file.c). */
 typedef struct cardea_cli_key_pairs {
     cardea_key_pair_hex *items;   /* strings owned; private keys wiped */
     size_t count;
 } cardea_cli_key_pairs;
 
-/* Appends the pairs of one key file; false after printing an error. */
+/*
+ * Decrypts one file of `cardea key export` with the passphrase from
+ * $CARDEA_PASSPHRASE, else from a prompt on the terminal, and appends its
+ * pairs to `pairs`. Returns false after printing an error (wrong
+ * passphrase, modified or unreadable file), with `pairs` unchanged.
+ */
 bool cardea_cli__key_pairs_read(cardea_cli_key_pairs *pairs,
                                 const char *path);
+/* Frees the pairs, wiping the private keys, and empties `pairs`. */
 void cardea_cli__key_pairs_free(cardea_cli_key_pairs *pairs);
 
 /*

@@ -4,7 +4,9 @@
  * pairs in a file encrypted with a passphrase, to carry them to another
  * device. Import hands the pairs to the session through the strategies'
  * recover_and_verify_keys, so they count as verified: the user proved
- * possession of the file and its passphrase.
+ * possession of the file and its passphrase. `cardea login --key-file`
+ * reads the same files (cardea_cli__key_pairs_read), so a child HCP
+ * receives its parent HCP's pairs through an encrypted file as well.
  *
  * File format (JSON, mode 0600, created with O_EXCL):
  *   {"format": "cardea-key-export", "version": 1, "dataOwnerId": ID,
@@ -126,7 +128,8 @@ static const char export_usage[] =
     "(mode 0600; an existing file is not replaced), encrypted with a\n"
     "passphrase: Argon2id (64 MiB, 3 passes) then AES-256-GCM. The\n"
     "passphrase comes from $CARDEA_PASSPHRASE, else from a prompt.\n"
-    "Read it back on another device with 'cardea key import FILE'.\n"
+    "Read it back on another device with 'cardea key import FILE', or\n"
+    "give it to a child HCP: 'cardea login ... --key-file FILE'.\n"
     "\n"
     "  --out FILE        file to create\n" CARDEA_CLI_COMMON_HELP;
 
@@ -479,39 +482,6 @@ open_file(char **plain, const json_t *doc, const char *path)
     return ok;
 }
 
-/* Reads the pairs of the plaintext into `pairs` (strings owned). */
-static bool
-parse_pairs(cardea_key_pair_hex **pairs, size_t *count, const char *plain)
-{
-    json_t *doc = NULL;
-    const json_t *list;
-    const json_t *row;
-    size_t index;
-    cardea_key_pair_hex *items;
-
-    if (cardea_json__parse(&doc, plain, strlen(plain), NULL, 0) !=
-        CARDEA_OK) {
-        return false;
-    }
-    list = json_object_get(doc, "keyPairs");
-    items = cardea_mem__calloc(json_array_size(list) + 1, sizeof *items);
-    *count = 0;
-    json_array_foreach(list, index, row) {
-        const char *priv = cardea_json__get_str(row, "privateKey");
-        const char *pub = cardea_json__get_str(row, "publicKey");
-
-        if (items == NULL || priv == NULL || pub == NULL) {
-            continue;
-        }
-        items[*count].pkcs8_hex = cardea_mem__strdup(priv);
-        items[*count].spki_hex = cardea_mem__strdup(pub);
-        (*count)++;
-    }
-    json_decref(doc);
-    *pairs = items;
-    return items != NULL && *count > 0;
-}
-
 static void
 pairs_free(cardea_key_pair_hex *pairs, size_t count)
 {
@@ -523,6 +493,122 @@ pairs_free(cardea_key_pair_hex *pairs, size_t count)
         cardea_mem__free((char *)pairs[i].spki_hex);
     }
     cardea_mem__free(pairs);
+}
+
+/*
+ * Reads the pairs of the plaintext into `pairs` (strings owned). Fails
+ * when the list is empty or a row lacks a key, leaving `pairs` and
+ * `count` untouched.
+ */
+static bool
+parse_pairs(cardea_key_pair_hex **pairs, size_t *count, const char *plain)
+{
+    json_t *doc = NULL;
+    const json_t *list;
+    const json_t *row;
+    size_t index;
+    cardea_key_pair_hex *items = NULL;
+    size_t n = 0;
+    bool ok;
+
+    if (cardea_json__parse(&doc, plain, strlen(plain), NULL, 0) !=
+        CARDEA_OK) {
+        return false;
+    }
+    list = json_object_get(doc, "keyPairs");
+    ok = json_array_size(list) > 0 &&
+         (items = cardea_mem__calloc(json_array_size(list),
+                                     sizeof *items)) != NULL;
+    json_array_foreach(list, index, row) {
+        const char *priv = cardea_json__get_str(row, "privateKey");
+        const char *pub = cardea_json__get_str(row, "publicKey");
+
+        if (!ok || priv == NULL || pub == NULL) {
+            ok = false;
+            break;
+        }
+        items[n].pkcs8_hex = cardea_mem__strdup(priv);
+        items[n].spki_hex = cardea_mem__strdup(pub);
+        n++;
+        ok = items[n - 1].pkcs8_hex != NULL && items[n - 1].spki_hex != NULL;
+    }
+    json_decref(doc);
+    if (!ok) {
+        pairs_free(items, n);
+        return false;
+    }
+    *pairs = items;
+    *count = n;
+    return true;
+}
+
+/*
+ * Reads, decrypts and parses the key file `path`. Returns false after
+ * printing an error, with `pairs` and `count` untouched.
+ */
+static bool
+read_pairs(cardea_key_pair_hex **pairs, size_t *count, const char *path)
+{
+    char *text = NULL;
+    char *plain = NULL;
+    json_t *doc = NULL;
+    bool ok = false;
+
+    if (!read_file(&text, path)) {
+        return false;
+    }
+    if (cardea_json__parse(&doc, text, strlen(text), NULL, 0) != CARDEA_OK) {
+        cardea_cli__error("%s is not JSON; give a file written by 'cardea "
+                          "key export'", path);
+    } else if (open_file(&plain, doc, path)) {
+        ok = parse_pairs(pairs, count, plain);
+        if (!ok) {
+            cardea_cli__error("%s holds no complete key pair; export it "
+                              "again with 'cardea key export'", path);
+        }
+        cardea_mem__free_secret(plain, strlen(plain));
+    }
+    json_decref(doc);
+    cardea_mem__free(text);
+    return ok;
+}
+
+/* see cli/cli.h */
+bool
+cardea_cli__key_pairs_read(cardea_cli_key_pairs *pairs, const char *path)
+{
+    cardea_key_pair_hex *read = NULL;
+    cardea_key_pair_hex *grown = NULL;
+    size_t count = 0;
+    size_t total = 0;
+    size_t size = 0;
+
+    if (!read_pairs(&read, &count, path)) {
+        return false;
+    }
+    if (cardea_size__add(&total, pairs->count, count) &&
+        cardea_size__mul(&size, total, sizeof *grown)) {
+        grown = cardea_mem__realloc(pairs->items, size);
+    }
+    if (grown == NULL) {
+        pairs_free(read, count);
+        cardea_cli__error("out of memory while reading %s", path);
+        return false;
+    }
+    memcpy(grown + pairs->count, read, count * sizeof *read);
+    pairs->items = grown;
+    pairs->count = total;
+    /* The strings now belong to `pairs`: free only the array. */
+    cardea_mem__free(read);
+    return true;
+}
+
+/* see cli/cli.h */
+void
+cardea_cli__key_pairs_free(cardea_cli_key_pairs *pairs)
+{
+    pairs_free(pairs->items, pairs->count);
+    memset(pairs, 0, sizeof *pairs);
 }
 
 /*
@@ -591,9 +677,6 @@ cardea_cli__key_import(int argc, char **argv)
     };
     cardea_cli_common common;
     bool exit_now = false;
-    char *text = NULL;
-    char *plain = NULL;
-    json_t *doc = NULL;
     cardea_key_pair_hex *pairs = NULL;
     size_t count = 0;
     int opt;
@@ -615,22 +698,9 @@ cardea_cli__key_import(int argc, char **argv)
         fputs(import_usage, stderr);
         return CARDEA_CLI_USAGE;
     }
-    if (!read_file(&text, argv[optind])) {
-        return status;
+    if (read_pairs(&pairs, &count, argv[optind])) {
+        status = import_pairs(&common, pairs, count);
+        pairs_free(pairs, count);
     }
-    if (cardea_json__parse(&doc, text, strlen(text), NULL, 0) != CARDEA_OK) {
-        cardea_cli__error("%s is not JSON; give a file written by 'cardea "
-                          "key export'", argv[optind]);
-    } else if (open_file(&plain, doc, argv[optind])) {
-        if (!parse_pairs(&pairs, &count, plain)) {
-            cardea_cli__error("%s holds no key pair", argv[optind]);
-        } else {
-            status = import_pairs(&common, pairs, count);
-        }
-        cardea_mem__free_secret(plain, strlen(plain));
-    }
-    pairs_free(pairs, count);
-    json_decref(doc);
-    cardea_mem__free(text);
     return status;
 }

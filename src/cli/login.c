@@ -4,7 +4,9 @@
  * also creates and publishes the user's key pair on a first login, and
  * saves the profile (server URL, login and token pair). The password
  * comes from $CARDEA_PASSWORD or from a prompt without echo on the
- * terminal, never from the command line.
+ * terminal, never from the command line. Key files given with --key-file
+ * are encrypted exports of `cardea key export`, decrypted before anything
+ * is saved, so a wrong passphrase leaves no profile behind.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 
 /* Maximum password length read from the terminal, in bytes. */
 #define PASSWORD_MAX 1024
+/* Maximum number of --key-file options. */
+#define KEY_FILES_MAX 16
 
 static const char usage_text[] =
     "usage: cardea login --server URL --user LOGIN [OPTIONS]\n"
@@ -30,9 +34,12 @@ static const char usage_text[] =
     "\n"
     "  --server URL      server root, such as http://127.0.0.1:16043\n"
     "  --user LOGIN      login of the user\n"
-    "  --key-file FILE   key pairs from 'cardea keys export' to use, such\n"
-    "                    as the parent HCP's (repeatable); they are saved\n"
-    "                    in the profile's key store\n" CARDEA_CLI_COMMON_HELP;
+    "  --key-file FILE   encrypted key pairs from 'cardea key export' to\n"
+    "                    use, such as the parent HCP's (repeatable, at\n"
+    "                    most 16); the passphrase comes from\n"
+    "                    $CARDEA_PASSPHRASE, else from a prompt, and the\n"
+    "                    pairs are saved in the profile's key store\n"
+    CARDEA_CLI_COMMON_HELP;
 
 enum { OPT_SERVER = 1, OPT_USER, OPT_KEY_FILE };
 
@@ -123,6 +130,8 @@ typedef struct login_args {
     cardea_cli_common common;
     const char *server;
     const char *user;
+    const char *key_files[KEY_FILES_MAX];
+    size_t key_file_count;
     cardea_cli_key_pairs keys;
     bool exit_now;
 } login_args;
@@ -143,9 +152,14 @@ parse_args(login_args *args, int argc, char **argv)
             args->server = optarg;
         } else if (option == OPT_USER) {
             args->user = optarg;
-        } else if (option != OPT_KEY_FILE
-                   || !cardea_cli__key_pairs_read(&args->keys, optarg)) {
+        } else if (option != OPT_KEY_FILE) {
             return false;
+        } else if (args->key_file_count == KEY_FILES_MAX) {
+            cardea_cli__error("more than %d --key-file options",
+                              KEY_FILES_MAX);
+            return false;
+        } else {
+            args->key_files[args->key_file_count++] = optarg;
         }
     }
     if (optind < argc) {
@@ -156,7 +170,22 @@ parse_args(login_args *args, int argc, char **argv)
     return true;
 }
 
-/* Reads the password, saves nothing until the server accepted it. */
+/* Decrypts every --key-file into args->keys; false after an error. */
+static bool
+read_key_files(login_args *args)
+{
+    for (size_t i = 0; i < args->key_file_count; i++) {
+        if (!cardea_cli__key_pairs_read(&args->keys, args->key_files[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Decrypts the key files and reads the password, and saves nothing until
+ * both succeeded and the server accepted the password.
+ */
 static int
 run_login(login_args *args)
 {
@@ -176,6 +205,9 @@ run_login(login_args *args)
     }
     if (!valid_server(client.profile.server)) {
         status = CARDEA_CLI_USAGE;
+        goto out;
+    }
+    if (!read_key_files(args)) {
         goto out;
     }
     if (env_password != NULL && env_password[0] != '\0') {

@@ -35,7 +35,6 @@ static const command commands[] = {
      "read bundles back and compare field by field"},
     {"scan", cardea_cli__scan, "check a server database for leaks"},
     {"fhir", cardea_cli__fhir, "inspect bundles without a server"},
-    {"keys", cardea_cli__keys, "export the user's key pairs"},
     {"key", cardea_cli__key,
      "fingerprints, verification, recovery and encrypted export of keys"},
     {"access-back", cardea_cli__access_back,

@@ -6,7 +6,9 @@
  * with `cardea admin`; every step then runs the cardea binary as a user
  * would, with profiles in the fixture's temporary folder:
  *
- *   login (the doctors take the hospital's key pair), import of two
+ *   login (the doctors take the hospital's key pair from its encrypted
+ *   export, which a wrong passphrase or a modified file cannot open),
+ *   import of two
  *   example bundles, import again (idempotent), share-patient with the
  *   patient and with doctor 2, read back by each patient and by doctor 2
  *   with field-by-field comparison, list by code and by patient, export,
@@ -14,7 +16,8 @@
  *   which the scan must reject), and each bad input: not JSON, not a
  *   Bundle, truncated, unresolved references, over the size limit. Each
  *   bad file is reported, the next file goes on, and none of its
- *   entities reaches the server.
+ *   entities reaches the server. Last, every file the commands wrote
+ *   outside the key stores is searched for the users' private keys.
  *
  * The tests run in order and share the server: each builds on the
  * previous ones, as a user session would.
@@ -35,13 +38,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "base/base.h"
 #include "cli/fhir.h"
 #include "test_server.h"
 
 #define PASSWORD "cli flow test password"
+#define PASSPHRASE "cli flow test key file passphrase"
 #define OUTPUT_MAX ((size_t)4 << 20)
 #define ARGS_MAX 32
 /* Maximum run time of one cardea command before it is killed. */
@@ -60,6 +66,8 @@ static char patient_ids[BUNDLE_COUNT][64];
 static size_t plan_sizes[BUNDLE_COUNT];
 /* lastName of the first bundle's Patient, for the leak test. */
 static char last_name[128];
+/* The hospital's encrypted key export, given to the doctors at login. */
+static char key_file[TEST_SERVER_PATH_MAX + 16];
 
 /* Output of one command. */
 typedef struct run_result {
@@ -123,11 +131,15 @@ run_argv(const char *const *args)
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
         int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
+        dup2(in, STDIN_FILENO);
         dup2(out, STDOUT_FILENO);
         dup2(err, STDERR_FILENO);
+        /* No controlling terminal: a prompt fails instead of waiting. */
+        setsid();
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -256,12 +268,12 @@ add_user(char *owner_id, const char *login, const char *type,
 }
 
 static void
-login(const char *user, const char *key_file)
+login(const char *user, const char *key_path)
 {
-    run_result r = key_file != NULL
+    run_result r = key_path != NULL
                        ? run("--profile", user, "login", "--server",
                              server.base_url, "--user", user, "--key-file",
-                             key_file, NULL)
+                             key_path, NULL)
                        : run("--profile", user, "login", "--server",
                              server.base_url, "--user", user, NULL);
 
@@ -276,7 +288,6 @@ static int
 group_setup(void **state)
 {
     char hospital[64];
-    char key_file[TEST_SERVER_PATH_MAX + 16];
     run_result r;
 
     (void)state;
@@ -286,6 +297,7 @@ group_setup(void **state)
     test_server_path(config_dir, sizeof config_dir, &server, "config");
     setenv("CARDEA_CONFIG_DIR", config_dir, 1);
     setenv("CARDEA_PASSWORD", PASSWORD, 1);
+    setenv("CARDEA_PASSPHRASE", PASSPHRASE, 1);
     unsetenv("CARDEA_PROFILE");
     add_user(hospital, "hospital", "hcp", NULL, NULL);
     add_user(NULL, "doctor-1", "hcp", hospital, NULL);
@@ -299,9 +311,9 @@ group_setup(void **state)
     }
     login("hospital", NULL);
     test_server_path(key_file, sizeof key_file, &server, "hospital.keys");
-    r = run("--profile", "hospital", "keys", "export", "--output", key_file,
+    r = run("--profile", "hospital", "key", "export", "--out", key_file,
             NULL);
-    expect_status(&r, 0, "keys export");
+    expect_status(&r, 0, "key export");
     run_free(&r);
     login("doctor-1", key_file);
     login("doctor-2", key_file);
@@ -325,7 +337,7 @@ test_cli__help_and_usage(void **state)
 {
     static const char *const commands[] = {
         "login", "whoami", "import", "share", "share-patient", "get",
-        "list", "export", "verify", "scan", "fhir", "keys",
+        "list", "export", "verify", "scan", "fhir", "key", "access-back",
     };
     run_result r;
 
@@ -340,6 +352,13 @@ test_cli__help_and_usage(void **state)
     expect_status(&r, 2, "unknown command");
     assert_non_null(strstr(r.err, "cardea: error: unknown command "
                                   "'frobnicate'"));
+    run_free(&r);
+    /* The plaintext export is gone: only `cardea key export` remains. */
+    r = run("--profile", "hospital", "keys", "export", "--output",
+            "never-written.json", NULL);
+    expect_status(&r, 2, "keys export");
+    assert_non_null(strstr(r.err, "unknown command 'keys'"));
+    assert_int_equal(access("never-written.json", F_OK), -1);
     run_free(&r);
     r = run("get", "spaceship", "x", NULL);
     expect_status(&r, 2, "unknown type");
@@ -785,6 +804,359 @@ test_cli__rejects_missing_file(void **state)
     expect_rejected("cli/data/no-such-file.json", "cannot open", NULL);
 }
 
+/* ---- key files ---------------------------------------------------------- */
+
+/* Whether the profile folder `name` exists in the config folder. */
+static bool
+profile_exists(const char *name)
+{
+    char path[TEST_SERVER_PATH_MAX + 64];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/%s", config_dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* Writes `text` to the new file `name` of the temporary folder. */
+static void
+write_temp(char *path, size_t path_cap, const char *name, const char *text)
+{
+    FILE *file;
+
+    test_server_path(path, path_cap, &server, name);
+    file = fopen(path, "wb");
+    assert_non_null(file);
+    assert_int_equal(fputs(text, file) >= 0, 1);
+    assert_int_equal(fclose(file), 0);
+}
+
+/* Logs doctor-1 in under `profile` with `file`; expects a failure. */
+static void
+expect_login_rejected(const char *profile, const char *file,
+                      const char *words)
+{
+    run_result r = run("--profile", profile, "login", "--server",
+                       server.base_url, "--user", "doctor-1", "--key-file",
+                       file, NULL);
+
+    expect_status(&r, 1, words);
+    if (strstr(r.err, words) == NULL) {
+        fail_msg("expected '%s' in stderr: %.2000s", words, r.err);
+    }
+    assert_null(strstr(r.out, "Logged in as"));
+    assert_null(strstr(r.err, PASSPHRASE));
+    run_free(&r);
+}
+
+static void
+test_cli__login_key_file_wrong_passphrase(void **state)
+{
+    char path[TEST_SERVER_PATH_MAX + 64];
+    char *before;
+    char *after;
+
+    (void)state;
+    setenv("CARDEA_PASSPHRASE", "not the passphrase", 1);
+    expect_login_rejected("doctor-new", key_file, "wrong passphrase");
+    assert_false(profile_exists("doctor-new"));
+
+    /* A failed login leaves an existing profile as it was. */
+    snprintf(path, sizeof path, "%s/doctor-1/profile.json", config_dir);
+    before = slurp(path);
+    assert_true(strlen(before) > 0);
+    expect_login_rejected("doctor-1", key_file, "wrong passphrase");
+    after = slurp(path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    /* No passphrase and no terminal to ask on. */
+    unsetenv("CARDEA_PASSPHRASE");
+    expect_login_rejected("doctor-new", key_file, "CARDEA_PASSPHRASE");
+    assert_false(profile_exists("doctor-new"));
+    setenv("CARDEA_PASSPHRASE", PASSPHRASE, 1);
+}
+
+static void
+test_cli__login_rejects_modified_key_file(void **state)
+{
+    char path[TEST_SERVER_PATH_MAX + 64];
+    json_t *doc;
+    char *text;
+
+    (void)state;
+    doc = json_load_file(key_file, 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_object_set_new(doc, "dataOwnerId",
+                                         json_string("someone-else")),
+                     0);
+    text = json_dumps(doc, JSON_COMPACT);
+    assert_non_null(text);
+    write_temp(path, sizeof path, "modified.keys", text);
+    free(text);
+    json_decref(doc);
+    expect_login_rejected("doctor-new", path, "file was modified");
+    assert_false(profile_exists("doctor-new"));
+
+    /* The plaintext format of the removed `cardea keys export`. */
+    write_temp(path, sizeof path, "plaintext.keys",
+               "{\"keyPairs\": [{\"dataOwnerId\": \"x\", \"privateKey\": "
+               "\"3082\", \"publicKey\": \"3082\"}]}");
+    expect_login_rejected("doctor-new", path, "not a key file");
+    assert_false(profile_exists("doctor-new"));
+}
+
+/* Maximum number of private keys collected from the key stores. */
+#define KEYS_MAX 32
+/* Largest file searched for private keys. */
+#define SCAN_FILE_MAX ((size_t)256 << 20)
+/* Deepest folder searched below the temporary folder. */
+#define SCAN_DEPTH_MAX 8
+
+/* One private key in every encoding a leak could take. */
+typedef struct key_forms {
+    uint8_t *der;
+    size_t der_len;
+    char *hex;            /* lowercase */
+    char *hex_upper;
+    char *base64;
+    char *base64url;      /* URL-safe alphabet, no padding */
+} key_forms;
+
+static key_forms keys_found[KEYS_MAX];
+static size_t keys_found_count;
+
+static void
+key_forms_free(key_forms *k)
+{
+    cardea_mem__free(k->der);
+    cardea_mem__free(k->hex);
+    cardea_mem__free(k->hex_upper);
+    cardea_mem__free(k->base64);
+    cardea_mem__free(k->base64url);
+    memset(k, 0, sizeof *k);
+}
+
+static void
+key_forms_fill(key_forms *k, const char *pkcs8_base64)
+{
+    size_t j = 0;
+
+    assert_int_equal(cardea_base64__decode_alloc(&k->der, &k->der_len,
+                                                 pkcs8_base64,
+                                                 strlen(pkcs8_base64)),
+                     CARDEA_OK);
+    assert_true(k->der_len > 600);
+    assert_int_equal(cardea_hex__encode_alloc(&k->hex, k->der, k->der_len),
+                     CARDEA_OK);
+    assert_int_equal(cardea_hex__encode_alloc(&k->hex_upper, k->der,
+                                              k->der_len),
+                     CARDEA_OK);
+    for (size_t i = 0; k->hex_upper[i] != '\0'; i++) {
+        if (k->hex_upper[i] >= 'a' && k->hex_upper[i] <= 'f') {
+            k->hex_upper[i] = (char)(k->hex_upper[i] - 'a' + 'A');
+        }
+    }
+    assert_int_equal(cardea_base64__encode_alloc(&k->base64, k->der,
+                                                 k->der_len),
+                     CARDEA_OK);
+    k->base64url = cardea_mem__strdup(k->base64);
+    assert_non_null(k->base64url);
+    for (size_t i = 0; k->base64[i] != '\0' && k->base64[i] != '='; i++) {
+        char c = k->base64[i];
+
+        k->base64url[j++] = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    k->base64url[j] = '\0';
+}
+
+static bool
+contains(const uint8_t *data, size_t len, const void *needle,
+         size_t needle_len)
+{
+    const uint8_t *first = needle;
+
+    for (size_t i = 0; needle_len > 0 && i + needle_len <= len; i++) {
+        if (data[i] == first[0] && memcmp(data + i, needle,
+                                          needle_len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads a whole file of at most SCAN_FILE_MAX bytes. */
+static uint8_t *
+read_all(const char *path, size_t *len)
+{
+    struct stat st;
+    uint8_t *data;
+    FILE *file = fopen(path, "rb");
+
+    assert_non_null(file);
+    assert_int_equal(fstat(fileno(file), &st), 0);
+    assert_true((size_t)st.st_size <= SCAN_FILE_MAX);
+    data = malloc((size_t)st.st_size + 1);
+    assert_non_null(data);
+    *len = fread(data, 1, (size_t)st.st_size, file);
+    fclose(file);
+    return data;
+}
+
+/* Counts the encodings of the collected keys present in `path`. */
+static size_t
+count_keys_in(const char *path)
+{
+    size_t len = 0;
+    uint8_t *data = read_all(path, &len);
+    size_t hits = 0;
+
+    for (size_t i = 0; i < keys_found_count; i++) {
+        const key_forms *k = &keys_found[i];
+
+        hits += contains(data, len, k->der, k->der_len);
+        hits += contains(data, len, k->hex, strlen(k->hex));
+        hits += contains(data, len, k->hex_upper, strlen(k->hex_upper));
+        hits += contains(data, len, k->base64, strlen(k->base64));
+        hits += contains(data, len, k->base64url, strlen(k->base64url));
+    }
+    free(data);
+    return hits;
+}
+
+/*
+ * Collects the private keys of the key store `dir`, in the key store's
+ * format {"privateKey": base64 of DER PKCS#8}, and checks that the search
+ * finds each one in its own entry, so that a broken search cannot pass.
+ */
+static size_t
+collect_keys(const char *dir)
+{
+    DIR *folder = opendir(dir);
+    struct dirent *entry;
+    size_t collected = 0;
+
+    assert_non_null(folder);
+    while ((entry = readdir(folder)) != NULL) {
+        char path[TEST_SERVER_PATH_MAX + 512];
+        json_t *doc;
+        const char *pkcs8;
+
+        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        if (strncmp(entry->d_name, "org.taktik.icure.rsa.", 21) != 0
+            || (doc = json_load_file(path, 0, NULL)) == NULL) {
+            continue;
+        }
+        pkcs8 = json_string_value(json_object_get(doc, "privateKey"));
+        if (pkcs8 != NULL) {
+            assert_true(keys_found_count < KEYS_MAX);
+            key_forms_fill(&keys_found[keys_found_count++], pkcs8);
+            assert_true(count_keys_in(path) >= 1);
+            collected++;
+        }
+        json_decref(doc);
+    }
+    closedir(folder);
+    return collected;
+}
+
+/* Whether `path` is the key store of a profile: <config>/<name>/keys. */
+static bool
+is_key_store(const char *path)
+{
+    size_t len = strlen(config_dir);
+    const char *rest = path + len;
+    const char *slash;
+
+    if (strncmp(path, config_dir, len) != 0 || rest[0] != '/') {
+        return false;
+    }
+    slash = strchr(rest + 1, '/');
+    return slash != NULL && strcmp(slash, "/keys") == 0;
+}
+
+/* Searches every file below `dir` but the key stores; returns the hits. */
+static size_t
+scan_tree(const char *dir, int depth, size_t *files)
+{
+    DIR *folder = opendir(dir);
+    struct dirent *entry;
+    size_t hits = 0;
+
+    assert_true(depth <= SCAN_DEPTH_MAX);
+    assert_non_null(folder);
+    while ((entry = readdir(folder)) != NULL) {
+        char path[TEST_SERVER_PATH_MAX + 512];
+        struct stat st;
+        size_t found;
+
+        if (strcmp(entry->d_name, ".") == 0
+            || strcmp(entry->d_name, "..") == 0) {
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
+        assert_int_equal(lstat(path, &st), 0);
+        if (S_ISDIR(st.st_mode) && !is_key_store(path)) {
+            hits += scan_tree(path, depth + 1, files);
+        } else if (S_ISREG(st.st_mode)) {
+            found = count_keys_in(path);
+            if (found > 0) {
+                print_error("private key found in %s\n", path);
+            }
+            hits += found;
+            (*files)++;
+        }
+    }
+    closedir(folder);
+    return hits;
+}
+
+/* Whether keys_found[from..to) holds the key `k`. */
+static bool
+holds_key(size_t from, size_t to, const key_forms *k)
+{
+    for (size_t i = from; i < to; i++) {
+        if (keys_found[i].der_len == k->der_len
+            && memcmp(keys_found[i].der, k->der, k->der_len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+test_cli__no_private_key_outside_key_stores(void **state)
+{
+    static const char *const profiles[] = {
+        "doctor-1", "doctor-2", "patient-1", "patient-2",
+    };
+    char path[TEST_SERVER_PATH_MAX + 64];
+    size_t files = 0;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/hospital/keys", config_dir);
+    assert_true(collect_keys(path) >= 1);
+    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
+        size_t first = keys_found_count;
+
+        snprintf(path, sizeof path, "%s/%s/keys", config_dir, profiles[i]);
+        assert_true(collect_keys(path) >= 1);
+        /* The doctors took the hospital's pair from the encrypted file. */
+        if (strncmp(profiles[i], "doctor", 6) == 0) {
+            assert_true(holds_key(first, keys_found_count, &keys_found[0]));
+        }
+    }
+
+    /* The export file, profiles, command output, database, server log. */
+    assert_int_equal(count_keys_in(key_file), 0);
+    assert_int_equal(scan_tree(server.dir, 0, &files), 0);
+    assert_true(files > 10);
+    for (size_t i = 0; i < keys_found_count; i++) {
+        key_forms_free(&keys_found[i]);
+    }
+    keys_found_count = 0;
+}
+
 int
 main(void)
 {
@@ -809,6 +1181,9 @@ main(void)
         cmocka_unit_test(test_cli__rejects_unresolved_reference),
         cmocka_unit_test(test_cli__rejects_oversized),
         cmocka_unit_test(test_cli__rejects_missing_file),
+        cmocka_unit_test(test_cli__login_key_file_wrong_passphrase),
+        cmocka_unit_test(test_cli__login_rejects_modified_key_file),
+        cmocka_unit_test(test_cli__no_private_key_outside_key_stores),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
