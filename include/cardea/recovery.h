@@ -166,8 +166,8 @@ CARDEA_API cardea_err cardea_recovery_purge(cardea_session *session,
  * and the delegate publishes no key, it is created for the user's own
  * verified keys only, so that cardea_entity_share works with the keyless
  * delegate afterwards. Then stores the raw secrets of every exchange data
- * between the user and the delegate, in both directions, that the user
- * can decrypt, as EXCHANGE_KEY_RECOVERY data for the delegate.
+ * from the user to the delegate that the user can decrypt, as
+ * EXCHANGE_KEY_RECOVERY data for the delegate.
  *
  * recovery_key (out) grouped base32 text to hand to the delegate out of
  *              band; wipe and cardea_free it.
@@ -186,19 +186,26 @@ cardea_recovery_create_exchange_data_for(char **recovery_key,
     CARDEA_MUST_CHECK;
 
 /*
- * Uses EXCHANGE_KEY_RECOVERY data: for each exchange data it names whose
- * delegator or delegate is the user, adds entries for the user's
- * verified keys (PUT /rest/v2/exchangedata), so that the user's keys
- * open it from then on. The recovery data is deleted afterwards and the
- * session's exchange-data cache is reloaded. Exchange data that is gone
- * from the server is skipped with a warning in the log.
+ * Uses EXCHANGE_KEY_RECOVERY data. Every exchange data it names is
+ * fetched and checked first: the user must be its delegate, and the
+ * recovered secrets must verify its sharedSignature, so recovery data
+ * cannot make the user adopt secrets of someone else's choosing. Only
+ * when every entry passes are entries added for the user's verified keys
+ * (PUT /rest/v2/exchangedata), so that the user's keys open them from
+ * then on. The recovery data is deleted afterwards and the session's
+ * exchange-data cache is reloaded.
  *
  * recovered    (out) number of exchange data updated; may be NULL.
  * recovery_key (in)  the key received from the counterpart.
  * Returns CARDEA_OK; CARDEA_ENOKEY (the user has no verified key);
- * CARDEA_EFORMAT, CARDEA_ENOTFOUND, CARDEA_EEXPIRED, CARDEA_EVERIFY and
- * CARDEA_EINVAL as cardea_recovery_recover_key_pairs; the HTTP codes of
- * cardea_session_open; CARDEA_ENOMEM.
+ * CARDEA_ENOTFOUND (the recovery data, or an exchange data it names, is
+ * missing); CARDEA_EVERIFY (the user is not the delegate, or the secrets
+ * do not match); CARDEA_EFORMAT (an id listed twice, or bad recovery
+ * data); CARDEA_EEXPIRED and CARDEA_EINVAL as
+ * cardea_recovery_recover_key_pairs; the HTTP codes of
+ * cardea_session_open; CARDEA_ENOMEM. Nothing is written on failure,
+ * unless a PUT fails part way, which running the recovery again
+ * completes.
  */
 CARDEA_API cardea_err
 cardea_recovery_recover_exchange_data(size_t *recovered,

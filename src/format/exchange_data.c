@@ -452,6 +452,25 @@ shared_signature_form(int *form, const json_t *exchange_data,
     return err == CARDEA_ENOMEM ? err : CARDEA_OK;
 }
 
+cardea_err
+cardea_exchange_data__check_shared_signature(
+    bool *out, const json_t *exchange_data,
+    const cardea_exchange_content *content)
+{
+    int form = 0;
+    cardea_err err;
+
+    if (out == NULL || exchange_data == NULL || content == NULL) {
+        return CARDEA_EINVAL;
+    }
+    err = shared_signature_form(&form, exchange_data, content);
+    if (err != CARDEA_OK) {
+        return err;
+    }
+    *out = form != 0;
+    return CARDEA_OK;
+}
+
 static cardea_err
 set_shared_signature(json_t *exchange_data,
                      const cardea_exchange_content *content,

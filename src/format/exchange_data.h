@@ -175,6 +175,22 @@ cardea_err cardea_exchange_data__decrypt_secret(
     size_t keys_count) CARDEA_MUST_CHECK;
 
 /*
+ * Checks only the sharedSignature of `exchange_data` against `content`:
+ * the HMAC-SHA-512, keyed with content's shared-signature key, of the
+ * text built from delegator, delegate, content's exchange key and
+ * access-control secret, and the fingerprints of the three maps, in the
+ * KT or the TS8 form. Used to accept secrets that arrived through other
+ * channels (exchange-key recovery) only when they match the stored data.
+ *
+ * out: (out) true when the signature verifies, false otherwise.
+ * Returns CARDEA_OK (whatever the verdict; malformed data gives false),
+ * CARDEA_EINVAL (NULL argument) or CARDEA_ENOMEM.
+ */
+cardea_err cardea_exchange_data__check_shared_signature(
+    bool *out, const json_t *exchange_data,
+    const cardea_exchange_content *content) CARDEA_MUST_CHECK;
+
+/*
  * Checks whether `exchange_data` is verified for the data owner `self_id`,
  * as the official SDK decides it:
  * 1. self_id is its delegator;

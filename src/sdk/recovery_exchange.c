@@ -6,7 +6,11 @@
  * under a recovery key it hands over out of band. Once the receiver has a
  * key, it adds entries for its verified keys to each of those exchange
  * data, as RecoveryApiImpl.recoverExchangeData of @icure/cardinal-sdk
- * does.
+ * does. Anyone who has the receiver's id can store recovery data for
+ * it, so the receiver first checks every recovered secret against the
+ * shared signature of its exchange data, and that the exchange data goes
+ * from a counterpart to the receiver. One failed check rejects the whole
+ * recovery data before anything is written.
  */
 #include <stdio.h>
 #include <string.h>
@@ -86,6 +90,29 @@ cardea_sdk__exchange_data_between(json_t **out, cardea_session *session,
     return CARDEA_OK;
 }
 
+/*
+ * Exchange data from the user to `delegate`. Recovery data covers this
+ * direction only, the default of the official SDK, because the receiver
+ * rejects exchange data of which it is not the delegate.
+ */
+static cardea_err
+exchange_data_to(json_t **out, cardea_session *session, const char *delegate)
+{
+    json_t *list = json_array();
+    cardea_err err;
+
+    if (list == NULL) {
+        return CARDEA_ENOMEM;
+    }
+    err = fetch_pair(list, session, cardea_sdk__self(session)->id, delegate);
+    if (err != CARDEA_OK) {
+        json_decref(list);
+        return err;
+    }
+    *out = list;
+    return CARDEA_OK;
+}
+
 /* Creates exchange data from the user to a delegate without keys,
  * encrypted for and signed by the user's verified keys only. */
 static cardea_err
@@ -148,8 +175,7 @@ ensure_exchange_data(cardea_session *session, const char *delegate_id)
     if (err == CARDEA_OK && party->stub != NULL && pub_count == 0) {
         json_t *existing = NULL;
 
-        err = cardea_sdk__exchange_data_between(&existing, session,
-                                                delegate_id);
+        err = exchange_data_to(&existing, session, delegate_id);
         if (err == CARDEA_OK && json_array_size(existing) == 0) {
             err = create_for_keyless(session, delegate_id);
         }
@@ -240,13 +266,13 @@ cardea_recovery_create_exchange_data_for(char **recovery_key,
     if ((err = cardea_sdk__recovery_check_options(session, opts)) !=
             CARDEA_OK ||
         (err = ensure_exchange_data(session, delegate_id)) != CARDEA_OK ||
-        (err = cardea_sdk__exchange_data_between(&list, session,
-                                                 delegate_id)) != CARDEA_OK ||
+        (err = exchange_data_to(&list, session, delegate_id)) !=
+            CARDEA_OK ||
         (err = decrypt_all(&entries, &count, session, list)) != CARDEA_OK) {
         goto out;
     }
     if (count == 0) {
-        cardea_sdk__set_error(session, "no exchange data with %s opens with "
+        cardea_sdk__set_error(session, "no exchange data to %s opens with "
                                        "the user's keys", delegate_id);
         err = CARDEA_ENOKEY;
         goto out;
@@ -275,60 +301,206 @@ out:
     return err;
 }
 
-/* Adds entries for the user's verified keys to one exchange data. */
+/* ---- using recovery data ------------------------------------------------ */
+
+/*
+ * Checks the stored sharedSignature of `xd` against the recovered
+ * `content`, so that recovery data cannot make the user adopt secrets
+ * other than those of the exchange data it names. Returns CARDEA_OK,
+ * CARDEA_EVERIFY (no match, or malformed exchange data) or CARDEA_ENOMEM.
+ */
 static cardea_err
-add_own_keys(bool *updated, cardea_session *session,
-             const cardea_recovered_exchange *entry,
-             const cardea_owner_key *safe, size_t safe_count)
+check_shared_signature(const json_t *xd,
+                       const cardea_exchange_content *content)
 {
-    const char *self = cardea_sdk__self(session)->id;
-    char *id = NULL;
-    char path[256];
-    json_t *xd = NULL;
-    json_t *extended = NULL;
-    bool delegator;
+    bool verified = false;
     cardea_err err;
 
-    *updated = false;
-    if ((err = cardea_sdk__escape_segment(&id, entry->exchange_data_id)) !=
-        CARDEA_OK) {
+    err = cardea_exchange_data__check_shared_signature(&verified, xd,
+                                                        content);
+    if (err != CARDEA_OK) {
+        return err == CARDEA_ENOMEM ? err : CARDEA_EVERIFY;
+    }
+    return verified ? CARDEA_OK : CARDEA_EVERIFY;
+}
+
+/* GET exchangedata/{id}: the exchange data a recovery entry names. */
+static cardea_err
+fetch_named(json_t **out, cardea_session *session, const char *id)
+{
+    char *escaped = NULL;
+    char path[256];
+    json_t *xd = NULL;
+    cardea_err err;
+
+    if ((err = cardea_sdk__escape_segment(&escaped, id)) != CARDEA_OK) {
         return err;
     }
-    snprintf(path, sizeof path, "exchangedata/%s", id);
-    cardea_mem__free(id);
-    err = cardea_sdk__request_json(&xd, session, "GET", path, NULL, NULL, 0);
+    if ((size_t)snprintf(path, sizeof path, "exchangedata/%s", escaped) >=
+        sizeof path) {
+        cardea_sdk__set_error(session, "the recovery data names an "
+                                       "exchange data id that is too long");
+        err = CARDEA_EFORMAT;
+    }
+    cardea_mem__free(escaped);
+    if (err == CARDEA_OK) {
+        err = cardea_sdk__request_json(&xd, session, "GET", path, NULL,
+                                       NULL, 0);
+    }
     if (err == CARDEA_ENOTFOUND) {
-        cardea_sdk__log(session, CARDEA_LOG_WARN, "recovered exchange data "
-                        "%s no longer exists; skipped",
-                        entry->exchange_data_id);
-        session->errmsg[0] = 0;
-        return CARDEA_OK;
+        cardea_sdk__set_error(session, "exchange data %s, named by the "
+                                       "recovery data, was not found", id);
+    }
+    if (err == CARDEA_OK && (!json_is_object(xd) ||
+                             cardea_json__get_str(xd, "id") == NULL ||
+                             strcmp(cardea_json__get_str(xd, "id"), id) != 0)) {
+        cardea_sdk__set_error(session, "GET %s: the server returned "
+                                       "something other than exchange data "
+                                       "%s", path, id);
+        err = CARDEA_EFORMAT;
     }
     if (err != CARDEA_OK) {
+        json_decref(xd);
         return err;
     }
-    delegator = strcmp(cardea_json__get_str(xd, "delegator") != NULL
-                           ? cardea_json__get_str(xd, "delegator") : "",
-                       self) == 0;
-    if (!delegator && strcmp(cardea_json__get_str(xd, "delegate") != NULL
-                                 ? cardea_json__get_str(xd, "delegate") : "",
-                             self) != 0) {
-        cardea_sdk__log(session, CARDEA_LOG_WARN, "recovered exchange data "
-                        "%s is not the user's; skipped",
-                        entry->exchange_data_id);
-        json_decref(xd);
-        return CARDEA_OK;
+    *out = xd;
+    return CARDEA_OK;
+}
+
+/*
+ * Checks that the user may adopt the recovered secrets of `xd`: the user
+ * is its delegate and someone else its delegator, and the secrets match
+ * its shared signature. Adopting anything else would let whoever wrote
+ * the recovery data, which only needs the user's id, choose secrets that
+ * the user then re-encrypts for its keys.
+ */
+static cardea_err
+check_recovered(cardea_session *session, const json_t *xd,
+                const cardea_recovered_exchange *entry)
+{
+    const char *self = cardea_sdk__self(session)->id;
+    const char *delegator = cardea_json__get_str(xd, "delegator");
+    const char *delegate = cardea_json__get_str(xd, "delegate");
+    cardea_err err;
+
+    if (delegate == NULL || strcmp(delegate, self) != 0) {
+        cardea_sdk__set_error(session, "exchange data %s, named by the "
+                              "recovery data, is addressed to %s, not to "
+                              "the user, so nothing was recovered",
+                              entry->exchange_data_id,
+                              delegate != NULL ? delegate : "nobody");
+        return CARDEA_EVERIFY;
     }
-    err = cardea_exchange_data__update(&extended, xd, entry->content, safe,
-                                       safe_count, self, safe,
-                                       delegator ? safe_count : 0);
+    if (delegator == NULL || strcmp(delegator, self) == 0) {
+        cardea_sdk__set_error(session, "exchange data %s, named by the "
+                              "recovery data, does not come from a "
+                              "counterpart of the user, so nothing was "
+                              "recovered", entry->exchange_data_id);
+        return CARDEA_EVERIFY;
+    }
+    err = check_shared_signature(xd, entry->content);
+    if (err == CARDEA_EVERIFY) {
+        cardea_sdk__set_error(session, "the secrets in the recovery data do "
+                              "not match the shared signature of exchange "
+                              "data %s, so nothing was recovered",
+                              entry->exchange_data_id);
+    }
+    return err;
+}
+
+static void
+stored_free(json_t **stored, size_t count)
+{
+    for (size_t i = 0; stored != NULL && i < count; i++) {
+        json_decref(stored[i]);
+    }
+    cardea_mem__free(stored);
+}
+
+/*
+ * Fetches and checks the exchange data of every entry before anything
+ * is written, so that one bad entry leaves the server unchanged.
+ * out: (out) the exchange data, in the order of `entries`.
+ */
+static cardea_err
+fetch_and_check_all(json_t ***out, cardea_session *session,
+                    const cardea_recovered_exchange *entries, size_t count)
+{
+    json_t **stored = cardea_mem__calloc(count + 1, sizeof *stored);
+    cardea_err err = stored == NULL ? CARDEA_ENOMEM : CARDEA_OK;
+
+    for (size_t i = 0; err == CARDEA_OK && i < count; i++) {
+        const char *id = entries[i].exchange_data_id;
+
+        for (size_t j = 0; err == CARDEA_OK && j < i; j++) {
+            if (strcmp(entries[j].exchange_data_id, id) == 0) {
+                cardea_sdk__set_error(session, "the recovery data names "
+                                      "exchange data %s twice", id);
+                err = CARDEA_EFORMAT;
+            }
+        }
+        if (err == CARDEA_OK) {
+            err = fetch_named(&stored[i], session, id);
+        }
+        if (err == CARDEA_OK) {
+            err = check_recovered(session, stored[i], &entries[i]);
+        }
+    }
+    if (err != CARDEA_OK) {
+        stored_free(stored, count);
+        return err;
+    }
+    *out = stored;
+    return CARDEA_OK;
+}
+
+/*
+ * Adds entries for the user's verified keys to one checked exchange data.
+ * The user is its delegate, so no delegator signature is added, as the
+ * official SDK does.
+ */
+static cardea_err
+add_own_keys(cardea_session *session, const json_t *xd,
+             const cardea_exchange_content *content,
+             const cardea_owner_key *safe, size_t safe_count)
+{
+    json_t *extended = NULL;
+    cardea_err err;
+
+    err = cardea_exchange_data__update(&extended, xd, content, safe,
+                                       safe_count,
+                                       cardea_sdk__self(session)->id, NULL,
+                                       0);
     if (err == CARDEA_OK) {
         err = cardea_sdk__request_json(NULL, session, "PUT", "exchangedata",
                                        extended, NULL, 0);
     }
-    *updated = err == CARDEA_OK;
-    json_decref(xd);
     json_decref(extended);
+    return err;
+}
+
+/* Fetches, decrypts and parses the EXCHANGE_KEY_RECOVERY content. */
+static cardea_err
+fetch_entries(cardea_recovered_exchange **out, size_t *count,
+              cardea_session *session, const char *recovery_key)
+{
+    char *content = NULL;
+    size_t content_len = 0;
+    cardea_err err;
+
+    err = cardea_sdk__recovery_fetch(&content, &content_len, session,
+                                     recovery_key,
+                                     CARDEA_RECOVERY_EXCHANGE_KEY, 0);
+    if (err != CARDEA_OK) {
+        return err;
+    }
+    err = cardea_recovery__exchange_parse(out, count, content, content_len);
+    if (err != CARDEA_OK) {
+        cardea_sdk__set_error(session, "the recovered exchange data is "
+                                       "malformed: %s",
+                              cardea_strerror(err));
+    }
+    cardea_mem__free_secret(content, content_len + 1);
     return err;
 }
 
@@ -340,11 +512,9 @@ cardea_recovery_recover_exchange_data(size_t *recovered,
 {
     cardea_recovered_exchange *entries = NULL;
     cardea_owner_key *safe = NULL;
+    json_t **stored = NULL;
     size_t count = 0;
     size_t safe_count = 0;
-    size_t done = 0;
-    char *content = NULL;
-    size_t content_len = 0;
     cardea_err err;
 
     if (session == NULL) {
@@ -359,24 +529,14 @@ cardea_recovery_recover_exchange_data(size_t *recovered,
         err = CARDEA_ENOKEY;
     }
     if (err == CARDEA_OK) {
-        err = cardea_sdk__recovery_fetch(&content, &content_len, session,
-                                         recovery_key,
-                                         CARDEA_RECOVERY_EXCHANGE_KEY, 0);
+        err = fetch_entries(&entries, &count, session, recovery_key);
     }
     if (err == CARDEA_OK) {
-        err = cardea_recovery__exchange_parse(&entries, &count, content,
-                                              content_len);
-        if (err != CARDEA_OK) {
-            cardea_sdk__set_error(session, "the recovered exchange data is "
-                                           "malformed: %s",
-                                  cardea_strerror(err));
-        }
+        err = fetch_and_check_all(&stored, session, entries, count);
     }
     for (size_t i = 0; err == CARDEA_OK && i < count; i++) {
-        bool updated = false;
-
-        err = add_own_keys(&updated, session, &entries[i], safe, safe_count);
-        done += updated ? 1 : 0;
+        err = add_own_keys(session, stored[i], entries[i].content, safe,
+                           safe_count);
     }
     if (err == CARDEA_OK &&
         cardea_sdk__recovery_delete(session, recovery_key) != CARDEA_OK) {
@@ -388,11 +548,9 @@ cardea_recovery_recover_exchange_data(size_t *recovered,
         err = cardea_sdk__xd_reload(session);
     }
     if (err == CARDEA_OK && recovered != NULL) {
-        *recovered = done;
+        *recovered = count;
     }
-    if (content != NULL) {
-        cardea_mem__free_secret(content, content_len + 1);
-    }
+    stored_free(stored, count);
     cardea_recovery__exchange_free(entries, count);
     cardea_mem__free(safe);
     return err;

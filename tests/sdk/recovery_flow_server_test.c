@@ -7,9 +7,11 @@
  * Each time the keys recovered through the server decrypt only until the
  * strategies or the user verify them, and new exchange data is encrypted
  * for verified keys alone. Also: exchange-data recovery for a patient who
- * had no key, a server that substitutes a delegate's key or plants a key
- * on the user, expired and wrong recovery keys, and verification results
- * that persist in the key store.
+ * had no key, and the rejection of exchange-key recovery data whose
+ * secrets do not match its exchange data or whose exchange data is not
+ * addressed to the patient; a server that substitutes a delegate's key or
+ * plants a key on the user, expired and wrong recovery keys, and
+ * verification results that persist in the key store.
  *
  * A "device" below is one key store folder and one session of a user.
  */
@@ -25,6 +27,7 @@
 #include <cmocka.h>
 
 #include "cardea/cardea.h"
+#include "sdk/exchange.h"
 #include "sdk/sdk.h"
 #include "test_server.h"
 
@@ -64,6 +67,7 @@ typedef struct device {
     const char *swap_owner;        /* stub whose key the proxy swaps */
     const char *swap_from;         /* real SPKI hex */
     const char *swap_to;           /* substituted SPKI hex */
+    int exchange_data_puts;        /* PUT /rest/v2/exchangedata sent */
     cardea_session *session;
 } device;
 
@@ -186,6 +190,11 @@ swapping_send(void *u, const cardea_http_request *req,
     size_t len;
     char *at;
 
+    len = strlen(req->url);
+    if (strcmp(req->method, "PUT") == 0 && len >= 13 &&
+        strcmp(req->url + len - 13, "/exchangedata") == 0) {
+        d->exchange_data_puts++;
+    }
     if (err != CARDEA_OK || d->swap_owner == NULL ||
         strcmp(req->method, "GET") != 0) {
         return err;
@@ -801,6 +810,288 @@ test_recovery__exchange_data_for_keyless_patient(void **state)
     cardea_free(key);
 }
 
+/* ---- recovery data that does not match its exchange data ---------------- */
+
+/* The secret a test corrupts before storing it as recovery data. */
+typedef enum tamper {
+    TAMPER_NONE,
+    TAMPER_EXCHANGE_KEY,
+    TAMPER_AC_SECRET,
+    TAMPER_SIGNATURE_KEY,
+} tamper;
+
+/*
+ * Decrypts exchange data `xd_id` with `giver`'s keys and flips one bit of
+ * the secret `how` names. Free with cardea_exchange_data__content_free.
+ */
+static cardea_exchange_content *
+secrets_of(device *giver, const char *xd_id, tamper how)
+{
+    cardea_owner_key *keys = NULL;
+    size_t key_n = 0;
+    cardea_exchange_content *content = NULL;
+    char path[256];
+    json_t *xd = NULL;
+
+    snprintf(path, sizeof path, "exchangedata/%s", xd_id);
+    assert_int_equal(cardea_sdk__request_json(&xd, giver->session, "GET",
+                                              path, NULL, NULL, 0),
+                     CARDEA_OK);
+    assert_int_equal(cardea_sdk__decryption_keys(&keys, &key_n,
+                                                 giver->session),
+                     CARDEA_OK);
+    assert_int_equal(cardea_exchange_data__decrypt(&content, xd, keys, key_n),
+                     CARDEA_OK);
+    cardea_free(keys);
+    json_decref(xd);
+    if (how == TAMPER_EXCHANGE_KEY) {
+        content->exchange_key[0] ^= 1;
+    } else if (how == TAMPER_AC_SECRET) {
+        content->access_control_secret[0] ^= 1;
+    } else if (how == TAMPER_SIGNATURE_KEY) {
+        content->shared_signature_key[0] ^= 1;
+    }
+    return content;
+}
+
+/* Stores EXCHANGE_KEY_RECOVERY data for `recipient` as `giver`. */
+static char *
+store_exchange_recovery(device *giver, const char *recipient,
+                        const cardea_recovery_exchange *entries, size_t n)
+{
+    const cardea_recovery_options opts = CARDEA_RECOVERY_OPTIONS_INIT;
+    char *content = NULL;
+    size_t content_len = 0;
+    char *key = NULL;
+
+    assert_int_equal(cardea_recovery__exchange_build(&content, &content_len,
+                                                     entries, n),
+                     CARDEA_OK);
+    assert_int_equal(cardea_sdk__recovery_store(&key, giver->session,
+                                                recipient,
+                                                CARDEA_RECOVERY_EXCHANGE_KEY,
+                                                content, content_len, &opts),
+                     CARDEA_OK);
+    cardea_mem__free_secret(content, content_len + 1);
+    return key;
+}
+
+/* Recovery data for `recipient` of one exchange data of `giver`. */
+static char *
+store_one(device *giver, const char *recipient, const char *xd_id,
+          tamper how)
+{
+    cardea_recovery_exchange entry;
+    cardea_exchange_content *content = secrets_of(giver, xd_id, how);
+    char *key;
+
+    entry.exchange_data_id = xd_id;
+    entry.content = content;
+    key = store_exchange_recovery(giver, recipient, &entry, 1);
+    cardea_exchange_data__content_free(content);
+    return key;
+}
+
+static void
+key_free(char *key)
+{
+    cardea_wipe(key, strlen(key));
+    cardea_free(key);
+}
+
+/* Id and revision of the only exchange data from `from` to `to`. */
+static void
+only_exchange_data(char id[64], char rev[64], device *d, const char *from,
+                   const char *to)
+{
+    json_t *list = exchange_data(d, from, to);
+    const json_t *xd = json_array_get(list, 0);
+
+    assert_int_equal(json_array_size(list), 1);
+    snprintf(id, 64, "%s", json_string_value(json_object_get(xd, "id")));
+    snprintf(rev, 64, "%s", json_string_value(json_object_get(xd, "rev")));
+    json_decref(list);
+}
+
+/*
+ * Recovery of `key` by `d` fails with `expected` and an error message
+ * containing `reason`, sends no PUT, and leaves `recovered` untouched.
+ */
+static void
+assert_recovery_rejected(device *d, const char *key, cardea_err expected,
+                         const char *reason)
+{
+    size_t recovered = 77;
+    int puts_before = d->exchange_data_puts;
+    cardea_err err = cardea_recovery_recover_exchange_data(&recovered,
+                                                           d->session, key);
+
+    assert_int_equal(err, expected);
+    assert_int_equal(recovered, 77);
+    assert_int_equal(d->exchange_data_puts, puts_before);
+    if (strstr(cardea_session_errmsg(d->session), reason) == NULL) {
+        fail_msg("message \"%s\" lacks \"%s\"",
+                 cardea_session_errmsg(d->session), reason);
+    }
+}
+
+static void
+test_recovery__tampered_secrets_rejected(void **state)
+{
+    static const tamper cases[] = {TAMPER_EXCHANGE_KEY, TAMPER_AC_SECRET,
+                                   TAMPER_SIGNATURE_KEY};
+    device *h = device_new("hcp", NULL);
+    device *q = device_new("patient", NULL);
+    char *genuine = NULL;
+    char xd_id[64];
+    char rev[64];
+    char rev_after[64];
+    char id[64];
+    size_t recovered = 0;
+    json_t *list;
+
+    (void)state;
+    must_open(h);
+    assert_int_equal(cardea_recovery_create_exchange_data_for(
+                         &genuine, h->session, q->owner_id, NULL),
+                     CARDEA_OK);
+    only_exchange_data(xd_id, rev, h, h->owner_id, q->owner_id);
+    create_element(id, h, "tampered-secrets", NULL);
+    {
+        char *out = NULL;
+
+        assert_int_equal(cardea_entity_share(&out, h->session,
+                                             CARDEA_ENTITY_HEALTH_ELEMENT, id,
+                                             q->owner_id,
+                                             CARDEA_ACCESS_READ),
+                         CARDEA_OK);
+        cardea_free(out);
+    }
+    must_open(q);
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *bad = store_one(h, q->owner_id, xd_id, cases[i]);
+
+        assert_recovery_rejected(q, bad, CARDEA_EVERIFY, "shared signature");
+        key_free(bad);
+    }
+    only_exchange_data(xd_id, rev_after, h, h->owner_id, q->owner_id);
+    assert_string_equal(rev_after, rev);
+    list = exchange_data(h, h->owner_id, q->owner_id);
+    assert_false(any_entry_for(list, q->made_spki));
+    json_decref(list);
+    assert_refused(q, id);
+
+    /* The genuine recovery data still works, and the re-signed exchange
+     * data verifies with the patient's key in it. */
+    assert_int_equal(cardea_recovery_recover_exchange_data(&recovered,
+                                                           q->session,
+                                                           genuine),
+                     CARDEA_OK);
+    assert_int_equal(recovered, 1);
+    assert_int_equal(q->exchange_data_puts, 1);
+    assert_reads(q, id, "tampered-secrets");
+    {
+        char *again = store_one(h, q->owner_id, xd_id, TAMPER_NONE);
+
+        assert_int_equal(cardea_recovery_recover_exchange_data(&recovered,
+                                                               q->session,
+                                                               again),
+                         CARDEA_OK);
+        key_free(again);
+    }
+    key_free(genuine);
+}
+
+static void
+test_recovery__foreign_exchange_data_rejected(void **state)
+{
+    device *p = device_new("patient", NULL);
+    device *h = device_new("hcp", NULL);
+    device *other = device_new("hcp", NULL);
+    char mine[64];
+    char theirs[64];
+    char xd_id[64];
+    char rev[64];
+    char rev_after[64];
+    char *key;
+
+    (void)state;
+    must_open(p);
+    must_open(h);
+    must_open(other);
+    create_element(mine, p, "foreign-patient", h);
+    create_element(theirs, h, "foreign-hcp", other);
+
+    /* The patient's own exchange data to the HCP: its delegate is the
+     * HCP, so the patient would sign secrets another party supplied. */
+    only_exchange_data(xd_id, rev, p, p->owner_id, h->owner_id);
+    key = store_one(h, p->owner_id, xd_id, TAMPER_NONE);
+    assert_recovery_rejected(p, key, CARDEA_EVERIFY, "is addressed to");
+    key_free(key);
+    only_exchange_data(xd_id, rev_after, p, p->owner_id, h->owner_id);
+    assert_string_equal(rev_after, rev);
+
+    /* Exchange data between two others: the server refuses to show it. */
+    only_exchange_data(xd_id, rev, h, h->owner_id, other->owner_id);
+    key = store_one(h, p->owner_id, xd_id, TAMPER_NONE);
+    assert_recovery_rejected(p, key, CARDEA_EACCESS, xd_id);
+    key_free(key);
+    only_exchange_data(xd_id, rev_after, h, h->owner_id, other->owner_id);
+    assert_string_equal(rev_after, rev);
+    assert_reads(other, theirs, "foreign-hcp");
+    assert_refused(p, theirs);
+}
+
+static void
+test_recovery__missing_exchange_data_rejected(void **state)
+{
+    device *h = device_new("hcp", NULL);
+    device *q = device_new("patient", NULL);
+    cardea_recovery_exchange entries[2];
+    cardea_exchange_content *content;
+    cardea_exchange_content *random_content = NULL;
+    char *genuine = NULL;
+    char *key;
+    char xd_id[64];
+    char rev[64];
+    char rev_after[64];
+    char missing[CARDEA_UUID_STR_LEN + 1];
+
+    (void)state;
+    must_open(h);
+    assert_int_equal(cardea_recovery_create_exchange_data_for(
+                         &genuine, h->session, q->owner_id, NULL),
+                     CARDEA_OK);
+    only_exchange_data(xd_id, rev, h, h->owner_id, q->owner_id);
+    must_open(q);
+
+    /* A genuine entry first: nothing is written before all are checked. */
+    content = secrets_of(h, xd_id, TAMPER_NONE);
+    assert_int_equal(cardea_exchange_data__content_generate(&random_content),
+                     CARDEA_OK);
+    cardea_uuid__v4(missing);
+    entries[0].exchange_data_id = xd_id;
+    entries[0].content = content;
+    entries[1].exchange_data_id = missing;
+    entries[1].content = random_content;
+    key = store_exchange_recovery(h, q->owner_id, entries, 2);
+    assert_recovery_rejected(q, key, CARDEA_ENOTFOUND, "was not found");
+    key_free(key);
+
+    /* The same exchange data named twice is malformed. */
+    entries[1].exchange_data_id = xd_id;
+    entries[1].content = content;
+    key = store_exchange_recovery(h, q->owner_id, entries, 2);
+    assert_recovery_rejected(q, key, CARDEA_EFORMAT, "twice");
+    key_free(key);
+    only_exchange_data(xd_id, rev_after, h, h->owner_id, q->owner_id);
+    assert_string_equal(rev_after, rev);
+    cardea_exchange_data__content_free(content);
+    cardea_exchange_data__content_free(random_content);
+    key_free(genuine);
+}
+
 /* ---- a server that substitutes keys ------------------------------------- */
 
 static void
@@ -1054,6 +1345,9 @@ main(void)
         cmocka_unit_test(test_recovery__verified_missing_key_gets_transfer),
         cmocka_unit_test(test_recovery__give_access_back_after_loss),
         cmocka_unit_test(test_recovery__exchange_data_for_keyless_patient),
+        cmocka_unit_test(test_recovery__tampered_secrets_rejected),
+        cmocka_unit_test(test_recovery__foreign_exchange_data_rejected),
+        cmocka_unit_test(test_recovery__missing_exchange_data_rejected),
         cmocka_unit_test(test_recovery__substituted_delegate_key_caught),
         cmocka_unit_test(test_recovery__planted_own_key_gets_nothing),
         cmocka_unit_test(test_recovery__expired_key_rejected),

@@ -305,6 +305,41 @@ test_exchange_data__tampered_shared_signature(void **state)
 }
 
 static void
+test_exchange_data__shared_signature_checks_secrets(void **state)
+{
+    cardea_exchange_content *content = NULL;
+    bool ok = false;
+    json_t *xd;
+
+    (void)state;
+    assert_int_equal(cardea_exchange_data__content_generate(&content),
+                     CARDEA_OK);
+    xd = create_two_recipients(content);
+    assert_int_equal(cardea_exchange_data__check_shared_signature(&ok, xd,
+                                                                  content),
+                     CARDEA_OK);
+    assert_true(ok);
+    /* Secrets that differ from those signed must not pass. */
+    content->exchange_key[0] ^= 1;
+    assert_int_equal(cardea_exchange_data__check_shared_signature(&ok, xd,
+                                                                  content),
+                     CARDEA_OK);
+    assert_false(ok);
+    content->exchange_key[0] ^= 1;
+    content->access_control_secret[15] ^= 0x80;
+    ok = true;
+    assert_int_equal(cardea_exchange_data__check_shared_signature(&ok, xd,
+                                                                  content),
+                     CARDEA_OK);
+    assert_false(ok);
+    assert_int_equal(cardea_exchange_data__check_shared_signature(NULL, xd,
+                                                                  content),
+                     CARDEA_EINVAL);
+    cardea_exchange_data__content_free(content);
+    json_decref(xd);
+}
+
+static void
 test_exchange_data__tampered_delegator_signature(void **state)
 {
     cardea_exchange_content content;
@@ -684,6 +719,7 @@ main(void)
         cmocka_unit_test(test_exchange_data__round_trip_two_recipients),
         cmocka_unit_test(test_exchange_data__signatures_match_primitives),
         cmocka_unit_test(test_exchange_data__tampered_shared_signature),
+        cmocka_unit_test(test_exchange_data__shared_signature_checks_secrets),
         cmocka_unit_test(test_exchange_data__tampered_delegator_signature),
         cmocka_unit_test(test_exchange_data__pss_signed_not_verified),
         cmocka_unit_test(test_exchange_data__ts8_form_verifies),
