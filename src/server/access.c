@@ -168,16 +168,18 @@ permission_level(const json_t *delegation)
     return CARDEA_ACCESS_NONE;
 }
 
+/* The legacy access maps: a key naming a data owner gives it WRITE. */
+static const char *const legacy_maps[] = {
+    "delegations", "encryptionKeys", "cryptedForeignKeys",
+};
+#define LEGACY_MAP_COUNT (sizeof legacy_maps / sizeof legacy_maps[0])
+
 /* True when a legacy map of `entity` has a key naming the caller. */
 static bool
 has_legacy_access(const cardea_access_caller *caller, const json_t *entity)
 {
-    static const char *const maps[] = {
-        "delegations", "encryptionKeys", "cryptedForeignKeys",
-    };
-
-    for (size_t m = 0; m < sizeof maps / sizeof maps[0]; m++) {
-        const json_t *map = json_object_get(entity, maps[m]);
+    for (size_t m = 0; m < LEGACY_MAP_COUNT; m++) {
+        const json_t *map = json_object_get(entity, legacy_maps[m]);
 
         if (!json_is_object(map)) {
             continue;
@@ -562,6 +564,64 @@ root_belongs_to_caller(const cardea_access_caller *caller, const char *key,
            side_is_caller_or_absent(caller, delegate);
 }
 
+/*
+ * True when each entry of a legacy map names only the caller: the map key
+ * and, inside it, any `owner` or `delegatedTo` of a delegation object.
+ */
+static bool
+legacy_map_names_only_caller(const cardea_access_caller *caller,
+                             const json_t *map)
+{
+    const char *owner;
+    const json_t *entries, *entry;
+    size_t i;
+
+    json_object_foreach((json_t *)map, owner, entries) {
+        if (!side_is_caller_or_absent(caller, owner)) {
+            return false;
+        }
+        json_array_foreach(entries, i, entry) {
+            if (!side_is_caller_or_absent(
+                    caller, cardea_json__get_str(entry, "owner"))
+                || !side_is_caller_or_absent(
+                    caller, cardea_json__get_str(entry, "delegatedTo"))) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/*
+ * A new entity may carry legacy access maps only for the caller itself:
+ * an entry for anyone else would give WRITE without a bulk share.
+ */
+static cardea_err
+check_legacy_create(cardea_access_error *err,
+                    const cardea_access_caller *caller, const json_t *entity)
+{
+    for (size_t m = 0; m < LEGACY_MAP_COUNT; m++) {
+        const json_t *map = json_object_get(entity, legacy_maps[m]);
+
+        if (map == NULL || json_is_null(map)) {
+            continue;
+        }
+        if (!json_is_object(map)) {
+            cardea_access__set_error(err, 400, "%s must be an object",
+                                     legacy_maps[m]);
+            return CARDEA_EINVAL;
+        }
+        if (!legacy_map_names_only_caller(caller, map)) {
+            cardea_access__set_error(err, 400, "%s may name only the "
+                                     "caller on create; share through "
+                                     "bulkSharedMetadataUpdate",
+                                     legacy_maps[m]);
+            return CARDEA_EINVAL;
+        }
+    }
+    return CARDEA_OK;
+}
+
 /* see server/access.h */
 cardea_err
 cardea_access__check_create(cardea_access_error *err,
@@ -586,8 +646,9 @@ cardea_access__check_create(cardea_access_error *err,
         return CARDEA_EINVAL;
     }
 
-    /* Validation guarantees an acyclic, non-empty graph, so at least one
-       parentless delegation exists. */
+    /* Validation guarantees an acyclic, non-empty graph whose parents
+       are keys of the same map, so at least one parentless delegation
+       exists and every child names existing parents. */
     json_object_foreach((json_t *)delegations, key, delegation) {
         const json_t *parents = json_object_get(delegation,
                                                 "parentDelegations");
@@ -598,8 +659,16 @@ cardea_access__check_create(cardea_access_error *err,
                                      "not belong to the caller", key);
             return CARDEA_EACCESS;
         }
+        /* As in bulk share, only the caller may appear as delegator. */
+        if (!side_is_caller_or_absent(
+                caller, cardea_json__get_str(delegation, "delegator"))) {
+            cardea_access__set_error(err, 403, "delegation %.64s names a "
+                                     "delegator other than the caller",
+                                     key);
+            return CARDEA_EACCESS;
+        }
     }
-    return CARDEA_OK;
+    return check_legacy_create(err, caller, entity);
 }
 
 /* see server/access.h */
@@ -607,6 +676,42 @@ bool
 cardea_access__metadata_equal(const json_t *a, const json_t *b)
 {
     return cardea_json__equal_loose(a, b);
+}
+
+/* True when `map` has every key of `of`, whatever the values. */
+static bool
+has_all_keys(const json_t *map, const json_t *of)
+{
+    const char *key;
+    const json_t *value;
+
+    json_object_foreach((json_t *)of, key, value) {
+        if (json_object_get(map, key) == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Compares two legacy maps by meaning, as securityMetadata is compared,
+ * except that a key with an empty value differs from a missing key,
+ * because the key alone grants WRITE. A missing map, null and {} are
+ * equal.
+ */
+static bool
+legacy_map_equal(const json_t *a, const json_t *b)
+{
+    bool a_map = a == NULL || json_is_null(a) || json_is_object(a);
+    bool b_map = b == NULL || json_is_null(b) || json_is_object(b);
+
+    /* json_object_size and json_object_foreach treat NULL and null as
+     * empty objects. */
+    if (!a_map || !b_map) {
+        return cardea_json__equal_loose(a, b);
+    }
+    return json_object_size(a) == json_object_size(b) && has_all_keys(b, a)
+           && cardea_json__equal_loose(a, b);
 }
 
 static bool
@@ -660,6 +765,15 @@ cardea_access__check_modify(cardea_access_error *err,
         cardea_access__set_error(err, 400, "securityMetadata can only "
                                  "change through bulkSharedMetadataUpdate");
         return CARDEA_EINVAL;
+    }
+    for (size_t m = 0; m < LEGACY_MAP_COUNT; m++) {
+        if (!legacy_map_equal(json_object_get(stored, legacy_maps[m]),
+                              json_object_get(incoming, legacy_maps[m]))) {
+            cardea_access__set_error(err, 400, "%s is access metadata and "
+                                     "cannot change in a modify",
+                                     legacy_maps[m]);
+            return CARDEA_EINVAL;
+        }
     }
     return CARDEA_OK;
 }

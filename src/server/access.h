@@ -149,9 +149,14 @@ cardea_err cardea_access__validate_metadata(cardea_access_error *err,
  * the caller. A root belongs to the caller when its explicit delegator
  * and delegate both equal the caller's data-owner id, or when its key is
  * one of the caller's key hashes and any explicit side it names is the
- * caller's data-owner id. All other delegations have parents. An entity
- * without secure delegations is rejected: the official SDK always
- * creates a root delegation.
+ * caller's data-owner id. All other delegations have parents in the same
+ * map. An explicit `delegator` of any delegation must be the caller's
+ * data-owner id, as in a bulk share (403 otherwise). An entity without
+ * secure delegations is rejected: the official SDK always creates a root
+ * delegation. The legacy `delegations`, `encryptionKeys` and
+ * `cryptedForeignKeys` maps, when present, are objects whose keys, and
+ * the `owner` and `delegatedTo` of their entries, name only the caller's
+ * data-owner id (400 otherwise).
  *
  * Returns CARDEA_OK, CARDEA_EINVAL (400), CARDEA_EACCESS (403) or
  * CARDEA_ENOMEM, with `*err` written only on failure (not for ENOMEM).
@@ -177,7 +182,10 @@ bool cardea_access__metadata_equal(const json_t *a, const json_t *b);
  *   - `incoming.id` differs from `stored.id`: 400 (CARDEA_EINVAL);
  *   - `securityMetadata` changed by meaning (cardea_access__metadata_equal):
  *     400 (CARDEA_EINVAL), because it may only change through
- *     bulkSharedMetadataUpdate.
+ *     bulkSharedMetadataUpdate;
+ *   - one of the legacy `delegations`, `encryptionKeys` and
+ *     `cryptedForeignKeys` maps changed by the same measure: 400
+ *     (CARDEA_EINVAL), because their keys grant WRITE.
  * Returns CARDEA_OK when the modify may proceed. `*err` is written only
  * on failure.
  */

@@ -51,8 +51,11 @@ cardea_dataowner__ancestors(json_t **out, cardea_db *db, const char *id)
                           parent) == 0;
         }
         if (seen || json_array_size(chain) >= CARDEA_HIERARCHY_MAX_DEPTH) {
+            char logged[CARDEA_HTTP_LOG_ID_CAP];
+
+            cardea_http__log_escape(logged, sizeof logged, id);
             cardea_log__write(CARDEA_LOG_ERROR, "data owner %s: parent "
-                              "chain loops or is too deep", id);
+                              "chain loops or is too deep", logged);
             err = CARDEA_EINVAL;
             break;
         }
@@ -343,38 +346,11 @@ cardea_dataowner__stub_get(cardea_http_resp *resp, cardea_http_req *req)
     get_one(resp, req, true);
 }
 
-/* Reads {ids:[...]}: sets a 400 and returns NULL when malformed. */
-static json_t *
-read_ids(json_t **body_out, cardea_http_resp *resp, cardea_http_req *req)
-{
-    json_t *body = cardea_http__body_json(resp, req, true);
-    json_t *ids = json_object_get(body, "ids");
-
-    if (body == NULL) {
-        return NULL;
-    }
-    if (!json_is_array(ids) || json_array_size(ids) > MAX_IDS) {
-        cardea_http__error(resp, 400, "the body needs an array \"ids\" of "
-                           "at most %d strings", MAX_IDS);
-        json_decref(body);
-        return NULL;
-    }
-    for (size_t i = 0; i < json_array_size(ids); i++) {
-        if (!json_is_string(json_array_get(ids, i))) {
-            cardea_http__error(resp, 400, "ids[%zu] is not a string", i);
-            json_decref(body);
-            return NULL;
-        }
-    }
-    *body_out = body;
-    return ids;
-}
-
 static void
 get_many(cardea_http_resp *resp, cardea_http_req *req, bool stub)
 {
     json_t *body = NULL;
-    json_t *ids = read_ids(&body, resp, req);
+    json_t *ids = cardea_http__read_ids(&body, resp, req, MAX_IDS);
     json_t *list = json_array();
     cardea_db *db = NULL;
     cardea_err err = CARDEA_OK;

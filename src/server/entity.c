@@ -196,27 +196,8 @@ json_t *
 cardea_entity__read_ids(json_t **body_out, cardea_http_resp *resp,
                         const cardea_http_req *req)
 {
-    json_t *body = cardea_http__body_json(resp, req, true);
-    json_t *ids = json_object_get(body, "ids");
-
-    if (body == NULL) {
-        return NULL;
-    }
-    if (!json_is_array(ids) || json_array_size(ids) > CARDEA_ENTITY_MAX_IDS) {
-        cardea_http__error(resp, 400, "the body needs an array \"ids\" of "
-                           "at most %d strings", CARDEA_ENTITY_MAX_IDS);
-        json_decref(body);
-        return NULL;
-    }
-    for (size_t i = 0; i < json_array_size(ids); i++) {
-        if (!json_is_string(json_array_get(ids, i))) {
-            cardea_http__error(resp, 400, "ids[%zu] is not a string", i);
-            json_decref(body);
-            return NULL;
-        }
-    }
-    *body_out = body;
-    return ids;
+    return cardea_http__read_ids(body_out, resp, req,
+                                 CARDEA_ENTITY_MAX_IDS);
 }
 
 /* ---- storage ------------------------------------------------------------- */
@@ -361,6 +342,8 @@ prepare_new(cardea_access_error *aerr, const cardea_entity_req *ereq,
 static void
 set_store_error(cardea_access_error *aerr, cardea_err err, const char *id)
 {
+    char logged[CARDEA_HTTP_LOG_ID_CAP];
+
     switch (err) {
     case CARDEA_ENOTFOUND:
         cardea_access__set_error(aerr, 404, "entity %s not found", id);
@@ -373,7 +356,8 @@ set_store_error(cardea_access_error *aerr, cardea_err err, const char *id)
         cardea_access__set_error(aerr, 400, "entity %s is invalid", id);
         break;
     default:
-        cardea_log__write(CARDEA_LOG_ERROR, "entity %s: %s", id,
+        cardea_http__log_escape(logged, sizeof logged, id);
+        cardea_log__write(CARDEA_LOG_ERROR, "entity %s: %s", logged,
                           cardea_strerror(err));
         cardea_access__set_error(aerr, 500, "internal error");
         break;
@@ -448,7 +432,7 @@ static bool
 create_one(cardea_access_error *aerr, cardea_db *db,
            const cardea_entity_req *ereq, json_t *doc)
 {
-    const char *id;
+    const char *id, *message;
     cardea_err err;
 
     if (!json_is_object(doc)) {
@@ -466,9 +450,9 @@ create_one(cardea_access_error *aerr, cardea_db *db,
         }
     }
     id = cardea_json__get_str(doc, "id");
-    if (id == NULL || id[0] == '\0') {
-        cardea_access__set_error(aerr, 400, "the entity id must be a "
-                                 "non-empty string");
+    if ((message = cardea_http__invalid_id(id)) != NULL) {
+        cardea_access__set_error(aerr, 400, "invalid entity id: %s",
+                                 message);
         return false;
     }
     if (!prepare_new(aerr, ereq, doc)) {

@@ -198,10 +198,13 @@ run_op(json_t **out, cardea_access_error *aerr, cardea_db *db,
     }
     json_decref(doc);
     if (err != CARDEA_OK) {
+        char logged[CARDEA_HTTP_LOG_ID_CAP];
+
         cardea_db__rollback(db);
         json_decref(reply);
+        cardea_http__log_escape(logged, sizeof logged, id);
         cardea_log__write(CARDEA_LOG_ERROR, "%s %s: %s", ereq->kind->type,
-                          id, cardea_strerror(err));
+                          logged, cardea_strerror(err));
         cardea_access__set_error(aerr, err == CARDEA_ECONFLICT ? 409 : 500,
                                  err == CARDEA_ECONFLICT
                                      ? "revision conflict; reload and retry"

@@ -85,10 +85,12 @@ share_loaded(json_t **out, cardea_db *db, const cardea_entity_req *ereq,
                 &outcome, cardea_json__get_str(outcome.entity, "rev"),
                 minimal);
         } else {
+            char logged[CARDEA_HTTP_LOG_ID_CAP];
+
+            cardea_http__log_escape(logged, sizeof logged,
+                                    cardea_json__get_str(entity, "id"));
             cardea_log__write(CARDEA_LOG_WARN, "bulk share of %s: saving "
-                              "failed: %s", cardea_json__get_str(entity,
-                                                                 "id"),
-                              cardea_strerror(err));
+                              "failed: %s", logged, cardea_strerror(err));
             cardea_db__rollback(db);
             err = cardea_share__set_save_failed(
                 &outcome, err == CARDEA_ECONFLICT ? 409 : 500);

@@ -95,6 +95,12 @@ check_new(cardea_http_resp *resp, const cardea_http_req *req, json_t *doc,
                            "%s", index, bad);
         return false;
     }
+    if ((bad = cardea_http__invalid_id(cardea_json__get_str(doc, "id")))
+        != NULL) {
+        cardea_http__error(resp, 400, "exchange data %zu: invalid id: %s",
+                           index, bad);
+        return false;
+    }
     if (!cardea_http__caller_acts_for(req->caller,
                                       cardea_json__get_str(doc,
                                                            "delegator"))) {
@@ -271,30 +277,24 @@ cardea_exchange__get(cardea_http_resp *resp, cardea_http_req *req)
 void
 cardea_exchange__by_ids(cardea_http_resp *resp, cardea_http_req *req)
 {
-    json_t *body = cardea_http__body_json(resp, req, true);
-    json_t *ids = json_object_get(body, "ids");
+    json_t *body = NULL;
     json_t *rows = json_array();
+    json_t *ids = NULL;
     cardea_db *db = NULL;
     cardea_err err = CARDEA_OK;
 
-    if (body == NULL || rows == NULL) {
+    if (rows == NULL) {
+        cardea_http__error(resp, 500, "out of memory");
         goto out;
     }
-    if (!json_is_array(ids) || json_array_size(ids) > MAX_BULK) {
-        cardea_http__error(resp, 400, "the body needs an array \"ids\" of "
-                           "at most %d strings", MAX_BULK);
-        goto out;
-    }
-    if ((db = cardea_http__db(resp, req)) == NULL) {
+    if ((ids = cardea_http__read_ids(&body, resp, req, MAX_BULK)) == NULL
+        || (db = cardea_http__db(resp, req)) == NULL) {
         goto out;
     }
     for (size_t i = 0; i < json_array_size(ids) && err == CARDEA_OK; i++) {
         const char *id = json_string_value(json_array_get(ids, i));
         json_t *doc = NULL;
 
-        if (id == NULL) {
-            continue;
-        }
         err = cardea_db__exchange_get(&doc, db, id);
         if (err == CARDEA_OK && may_use(req->caller, doc)) {
             err = cardea_json__append_new(rows, doc);

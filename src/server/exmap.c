@@ -146,31 +146,24 @@ out:
 void
 cardea_exmap__get_batch(cardea_http_resp *resp, cardea_http_req *req)
 {
-    json_t *body = cardea_http__body_json(resp, req, true);
-    json_t *ids = json_object_get(body, "ids");
+    json_t *body = NULL;
     json_t *list = json_array();
+    json_t *ids = NULL;
     cardea_db *db = NULL;
     cardea_err err = CARDEA_OK;
 
-    if (body == NULL || list == NULL) {
+    if (list == NULL) {
+        cardea_http__error(resp, 500, "out of memory");
         goto out;
     }
-    if (!json_is_array(ids) || json_array_size(ids) > MAX_BATCH) {
-        cardea_http__error(resp, 400, "the body needs an array \"ids\" of "
-                           "at most %d strings", MAX_BATCH);
-        goto out;
-    }
-    if ((db = cardea_http__db(resp, req)) == NULL) {
+    if ((ids = cardea_http__read_ids(&body, resp, req, MAX_BATCH)) == NULL
+        || (db = cardea_http__db(resp, req)) == NULL) {
         goto out;
     }
     for (size_t i = 0; i < json_array_size(ids) && err == CARDEA_OK; i++) {
         const char *id = json_string_value(json_array_get(ids, i));
         json_t *doc = NULL;
 
-        if (id == NULL) {
-            cardea_http__error(resp, 400, "ids[%zu] is not a string", i);
-            goto out;
-        }
         err = cardea_db__exmap_get(&doc, db, id);
         if (err == CARDEA_OK) {
             err = cardea_json__append_new(list, doc);

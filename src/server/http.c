@@ -5,7 +5,8 @@
  * the handlers, long polls through suspend/resume, and one access-log
  * line per request. The access log names method, path, status, bytes,
  * duration and user id; it never contains a query string, a header
- * value or a body.
+ * value, a body or a recovery-data id, and client bytes that could
+ * forge a line are escaped.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -51,9 +52,13 @@ typedef struct request_ctx {
     unsigned status;
     size_t bytes_out;
     char client_addr[INET6_ADDRSTRLEN];
+    /* A SECRET row the path matched, for any method: see log_path. */
+    const cardea_route *secret_route;
     /* The path buffers come last: new_ctx zeroes only what precedes them. */
-    char path[MAX_PATH_LEN];        /* the path, split in place */
-    char path_for_log[MAX_PATH_LEN];
+    char path[MAX_PATH_LEN];        /* under PREFIX, split in place */
+    char path_whole[MAX_PATH_LEN];  /* under PREFIX, for the handlers */
+    /* The decoded URL with each byte escaped into at most three. */
+    char path_for_log[3 * MAX_PATH_LEN];
 } request_ctx;
 
 static int64_t
@@ -144,6 +149,81 @@ match_pattern(const char *pattern, char *const *segments, size_t count,
 }
 
 /*
+ * Sets the logged path to PREFIX and `pattern` with "{id}" for each "{}",
+ * or, with no pattern, to PREFIX, `first` (a literal segment of the
+ * routing table) and "/{redacted}".
+ */
+static void
+redact_log_path(request_ctx *ctx, const char *pattern, const char *first)
+{
+    size_t n = (size_t)snprintf(ctx->path_for_log, sizeof ctx->path_for_log,
+                                "%s", PREFIX);
+
+    if (pattern == NULL) {
+        snprintf(ctx->path_for_log + n, sizeof ctx->path_for_log - n,
+                 "%s/{redacted}", first);
+        return;
+    }
+    for (const char *p = pattern; *p != '\0'
+                                  && n + 5 < sizeof ctx->path_for_log;
+         p++) {
+        if (p[0] == '{' && p[1] == '}') {
+            memcpy(ctx->path_for_log + n, "{id}", 4);
+            n += 4;
+            p++;
+        } else {
+            ctx->path_for_log[n++] = *p;
+        }
+    }
+    ctx->path_for_log[n] = '\0';
+}
+
+/*
+ * True when `path` has more than one segment and its first segment is
+ * the first segment of a SECRET row.
+ */
+static bool
+under_secret_prefix(const char *path)
+{
+    size_t len = strcspn(path, "/");
+
+    if (len == 0 || path[len] != '/' || path[len + 1] == '\0') {
+        return false;
+    }
+    for (size_t i = 0; i < cardea_route_count; i++) {
+        const cardea_route *route = &cardea_routes[i];
+
+        if ((route->flags & CARDEA_ROUTE_SECRET_PARAMS)
+            && strncmp(route->pattern, path, len) == 0
+            && route->pattern[len] == '/') {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Returns the path for the access line. A path that a SECRET row matches,
+ * for any method, shows the row's pattern. A path that no row served but
+ * that starts like a SECRET row (a typo, too many segments, a 414 or a
+ * 431) keeps only its first segment.
+ */
+static const char *
+log_path(request_ctx *ctx)
+{
+    char first[MAX_PATH_LEN];
+
+    if (ctx->secret_route != NULL) {
+        redact_log_path(ctx, ctx->secret_route->pattern, NULL);
+    } else if (ctx->route == NULL && under_secret_prefix(ctx->path_whole)) {
+        snprintf(first, sizeof first, "%.*s",
+                 (int)strcspn(ctx->path_whole, "/"), ctx->path_whole);
+        redact_log_path(ctx, NULL, first);
+    }
+    return ctx->path_for_log;
+}
+
+/*
  * Finds the route for the request; sets *status to 404 or 405 when none
  * fits. The first matching route of the table wins.
  */
@@ -168,8 +248,15 @@ find_route(request_ctx *ctx, unsigned *status)
         }
         path_known = true;
         if (route->method == ctx->req.method) {
+            ctx->secret_route = (route->flags & CARDEA_ROUTE_SECRET_PARAMS)
+                                    ? route
+                                    : NULL;
             memcpy(ctx->req.params, params, sizeof params);
             return route;
+        }
+        if (ctx->secret_route == NULL
+            && (route->flags & CARDEA_ROUTE_SECRET_PARAMS)) {
+            ctx->secret_route = route;
         }
     }
     if (path_known) {
@@ -235,29 +322,80 @@ send_error(request_ctx *ctx, struct MHD_Connection *connection,
     return result;
 }
 
+/*
+ * Adds one header line "key: value\r\n" to the byte count in `cls`;
+ * libmicrohttpd passes the lengths without the separators.
+ */
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+             size_t key_size, const char *value, size_t value_size)
+{
+    size_t *total = cls;
+
+    (void)kind;
+    (void)key;
+    (void)value;
+    *total += key_size + value_size + 4;
+    return MHD_YES;
+}
+
+/* Adds one query argument "key=value&" to the byte count in `cls`. */
+static enum MHD_Result
+count_argument(void *cls, enum MHD_ValueKind kind, const char *key,
+               size_t key_size, const char *value, size_t value_size)
+{
+    size_t *total = cls;
+
+    (void)kind;
+    (void)key;
+    (void)value;
+    *total += key_size + value_size + 2;
+    return MHD_YES;
+}
+
+/*
+ * Returns the size of the request line and the headers, with the path
+ * and query string as libmicrohttpd decoded them. Percent escapes make
+ * the received line longer, so this can only undercount by them.
+ */
+static size_t
+head_size(struct MHD_Connection *connection, const char *url,
+          const char *method, const char *version)
+{
+    size_t total = strlen(method) + 1 + strlen(url) + 1 + strlen(version)
+                   + 2;
+
+    (void)MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND,
+                                      count_argument, &total);
+    (void)MHD_get_connection_values_n(connection, MHD_HEADER_KIND,
+                                      count_header, &total);
+    return total;
+}
+
 void
 cardea_http__on_completed(void *cls, struct MHD_Connection *connection,
                           void **con_cls, enum MHD_RequestTerminationCode code)
 {
     cardea_server *server = cls;
     request_ctx *ctx = *con_cls;
+    char user[3 * 128 + 1];
 
     (void)connection;
     if (ctx == NULL) {
         return;
     }
+    cardea_http__log_escape(user, sizeof user,
+                            ctx->caller.user_id != NULL ? ctx->caller.user_id
+                                                        : "-");
     if (ctx->responded) {
         cardea_log__write(CARDEA_LOG_INFO, "%s %s %u %zu %lldms user=%s",
-                          ctx->method_name, ctx->path_for_log, ctx->status,
+                          ctx->method_name, log_path(ctx), ctx->status,
                           ctx->bytes_out,
-                          (long long)monotonic_ms(&ctx->started),
-                          ctx->caller.user_id != NULL ? ctx->caller.user_id
-                                                      : "-");
+                          (long long)monotonic_ms(&ctx->started), user);
     } else {
         cardea_log__write(CARDEA_LOG_INFO, "%s %s aborted (code %d) user=%s",
-                          ctx->method_name, ctx->path_for_log, (int)code,
-                          ctx->caller.user_id != NULL ? ctx->caller.user_id
-                                                      : "-");
+                          ctx->method_name, log_path(ctx), (int)code,
+                          user);
     }
     cardea_caller__clear(&ctx->caller);
     cardea_buf__free(&ctx->body, false);
@@ -350,7 +488,10 @@ new_ctx(cardea_server *server, struct MHD_Connection *connection,
                                                             : method;
     read_client_addr(ctx, connection);
     ctx->req.client_addr = ctx->client_addr;
-    snprintf(ctx->path_for_log, sizeof ctx->path_for_log, "%s", url);
+    /* libmicrohttpd has decoded %XX in the path, so it may hold any byte
+     * but NUL: a "%0a" would start a forged log line. */
+    cardea_http__log_escape(ctx->path_for_log, sizeof ctx->path_for_log,
+                            url);
     ctx->path[0] = '\0';
     if (strncmp(url, PREFIX, strlen(PREFIX)) == 0) {
         snprintf(ctx->path, sizeof ctx->path, "%s", url + strlen(PREFIX));
@@ -359,23 +500,35 @@ new_ctx(cardea_server *server, struct MHD_Connection *connection,
     while (len > 0 && ctx->path[len - 1] == '/') {
         ctx->path[--len] = '\0';
     }
+    memcpy(ctx->path_whole, ctx->path, len + 1);
     atomic_fetch_add(&server->in_flight, 1);
     return ctx;
 }
 
-/* First call: route, authenticate and check the declared body size. */
+/*
+ * First call: check the head size, route, authenticate and check the
+ * declared body size.
+ */
 static enum MHD_Result
 begin_request(request_ctx *ctx, struct MHD_Connection *connection,
-              const char *url)
+              const char *url, const char *method, const char *version)
 {
     cardea_server_options *options = &ctx->server->options;
     unsigned status;
 
+    /* libmicrohttpd's pool is larger than the limit (server.c), so the
+     * documented limit is enforced here. */
+    if (head_size(connection, url, method, version)
+        > options->max_header_bytes) {
+        return send_error(ctx, connection, 431, "the request line and "
+                          "headers are over the server's limit "
+                          "(--max-header-bytes)");
+    }
     if (strlen(url) >= MAX_PATH_LEN) {
         return send_error(ctx, connection, 414, "request path too long");
     }
     ctx->route = find_route(ctx, &status);
-    ctx->req.path = ctx->path_for_log + strlen(PREFIX);
+    ctx->req.path = ctx->path_whole;
     if (ctx->route == NULL) {
         return send_error(ctx, connection, status,
                           status == 405 ? "method not allowed for this path"
@@ -557,13 +710,12 @@ cardea_http__on_request(void *cls, struct MHD_Connection *connection,
 {
     request_ctx *ctx = *con_cls;
 
-    (void)version;
     if (ctx == NULL) {
         if ((ctx = new_ctx(cls, connection, url, method)) == NULL) {
             return MHD_NO;
         }
         *con_cls = ctx;
-        return begin_request(ctx, connection, url);
+        return begin_request(ctx, connection, url, method, version);
     }
     if (*upload_data_size > 0) {
         return take_upload(ctx, upload_data, upload_data_size);

@@ -76,6 +76,9 @@ typedef void (*cardea_handler)(cardea_http_resp *resp, cardea_http_req *req);
 enum {
     CARDEA_ROUTE_PUBLIC = 1u << 0,     /* no bearer token needed */
     CARDEA_ROUTE_BINARY = 1u << 1,     /* body is not JSON: larger limit */
+    /* The "{}" segments are capabilities (recovery-data ids), so the
+     * access log writes "{id}" in their place. */
+    CARDEA_ROUTE_SECRET_PARAMS = 1u << 2,
 };
 
 typedef struct cardea_route {
@@ -118,6 +121,39 @@ void cardea_http__store_error(cardea_http_resp *resp, cardea_err err,
  */
 json_t *cardea_http__body_json(cardea_http_resp *resp,
                                const cardea_http_req *req, bool want_object);
+/*
+ * Reads a body {"ids": [...]} of at most `max` strings. Returns the
+ * array, borrowed from the parsed body that goes to `*body_out` (release
+ * it with json_decref). On a malformed body it sets a 400 naming the
+ * problem, leaves `*body_out` untouched and returns NULL.
+ */
+json_t *cardea_http__read_ids(json_t **body_out, cardea_http_resp *resp,
+                              const cardea_http_req *req, size_t max);
+
+/*
+ * The id rule of every document a client creates (entities, exchange
+ * data, recovery data, key maps): an id travels as one path segment, so
+ * it may not contain '/' or control characters, and it is at most
+ * CARDEA_HTTP_ID_MAX_LEN bytes.
+ */
+#define CARDEA_HTTP_ID_MAX_LEN 256
+#define CARDEA_HTTP_ID_RULE                                               \
+    "the id must be 1 to 256 bytes without '/' or control characters"
+/* Returns NULL when `id` follows the id rule, else the message to send. */
+const char *cardea_http__invalid_id(const char *id);
+
+/*
+ * Copies `text` (NULL gives "") into `out` (`cap` bytes, at least 1) for
+ * a log line, cutting it short before an escape that would not fit. Each
+ * byte that is a control character, a space, '%', DEL or above 0x7f
+ * becomes %XX, so a client value can neither start a forged log line nor
+ * send a terminal escape, and the fields of the line stay separated by
+ * single spaces.
+ */
+void cardea_http__log_escape(char *out, size_t cap, const char *text);
+/* A buffer for an escaped id of at most CARDEA_HTTP_ID_MAX_LEN bytes. */
+#define CARDEA_HTTP_LOG_ID_CAP (3 * CARDEA_HTTP_ID_MAX_LEN + 1)
+
 /* Query parameter or request header value; NULL when absent. */
 const char *cardea_http__query(const cardea_http_req *req, const char *name);
 const char *cardea_http__header(const cardea_http_req *req, const char *name);

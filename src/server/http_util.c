@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Helpers the resource handlers share: JSON, text and error responses,
- * body parsing with a 400 that names the problem, query and header
- * lookups, pooled database connections, and the caller's hierarchy test.
+ * body parsing with a 400 that names the problem, the `{ids:[...]}` body
+ * and the id rule, query and header lookups, pooled database
+ * connections, the caller's hierarchy test, and the escaping of client
+ * values before they reach a log line.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,6 +125,79 @@ cardea_http__body_json(cardea_http_resp *resp, const cardea_http_req *req,
     return value;
 }
 
+json_t *
+cardea_http__read_ids(json_t **body_out, cardea_http_resp *resp,
+                      const cardea_http_req *req, size_t max)
+{
+    json_t *body = cardea_http__body_json(resp, req, true);
+    json_t *ids = json_object_get(body, "ids");
+
+    if (body == NULL) {
+        return NULL;
+    }
+    if (!json_is_array(ids) || json_array_size(ids) > max) {
+        cardea_http__error(resp, 400, "the body needs an array \"ids\" of "
+                           "at most %zu strings", max);
+        json_decref(body);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(ids); i++) {
+        if (!json_is_string(json_array_get(ids, i))) {
+            cardea_http__error(resp, 400, "ids[%zu] is not a string", i);
+            json_decref(body);
+            return NULL;
+        }
+    }
+    *body_out = body;
+    return ids;
+}
+
+const char *
+cardea_http__invalid_id(const char *id)
+{
+    size_t len = 0;
+
+    if (id == NULL || id[0] == '\0') {
+        return "the id must be a non-empty string";
+    }
+    for (const char *p = id; *p != '\0'; p++, len++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '/' || c < 0x20 || c == 0x7f
+            || len == CARDEA_HTTP_ID_MAX_LEN) {
+            return CARDEA_HTTP_ID_RULE;
+        }
+    }
+    return NULL;
+}
+
+void
+cardea_http__log_escape(char *out, size_t cap, const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+
+    if (cap == 0) {
+        return;
+    }
+    for (const char *p = text; p != NULL && *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool plain = c > 0x20 && c < 0x7f && c != '%';
+
+        if (n + (plain ? 1 : 3) >= cap) {
+            break;
+        }
+        if (plain) {
+            out[n++] = (char)c;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[c >> 4];
+            out[n++] = hex[c & 0x0f];
+        }
+    }
+    out[n] = '\0';
+}
+
 const char *
 cardea_http__query(const cardea_http_req *req, const char *name)
 {
@@ -161,7 +236,8 @@ cardea_http__caller_acts_for(const cardea_caller *caller, const char *id)
     if (caller == NULL || id == NULL) {
         return false;
     }
-    if (strcmp(caller->data_owner_id, id) == 0) {
+    if (caller->data_owner_id != NULL
+        && strcmp(caller->data_owner_id, id) == 0) {
         return true;
     }
     for (size_t i = 0; i < caller->ancestor_count; i++) {

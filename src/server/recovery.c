@@ -54,6 +54,9 @@ invalid_recovery(const json_t *doc, int64_t now_ms, char key[TYPE_KEY_MAX])
     if (id == NULL || id[0] == '\0') {
         return "missing or empty id";
     }
+    if (cardea_http__invalid_id(id) != NULL) {
+        return "invalid id: " CARDEA_HTTP_ID_RULE;
+    }
     if (recipient == NULL || recipient[0] == '\0') {
         return "missing or empty recipient";
     }

@@ -3,7 +3,8 @@
  * The routing table: method, path pattern under /rest/v2 and handler.
  * The first matching row wins, so a literal segment must come before a
  * "{}" that would also match it. A path that matches only rows of other
- * methods gets 405.
+ * methods gets 405. SECRET rows keep their parameters out of the access
+ * log.
  */
 #include "server/server_internal.h"
 
@@ -13,6 +14,7 @@
 #define DELETE CARDEA_HTTP_DELETE
 #define PUBLIC CARDEA_ROUTE_PUBLIC
 #define BINARY CARDEA_ROUTE_BINARY
+#define SECRET CARDEA_ROUTE_SECRET_PARAMS
 
 /* The rows every encryptable entity has, under path segment `p`. */
 #define ENTITY_ROUTES(p)                                                   \
@@ -70,7 +72,7 @@ const cardea_route cardea_routes[] = {
     {POST, "exchangedatamap/batch", cardea_exmap__get_batch, 0},
 
     {POST, "recoverydata", cardea_recovery__create, 0},
-    {GET, "recoverydata/waiting/{}", cardea_recovery__wait, 0},
+    {GET, "recoverydata/waiting/{}", cardea_recovery__wait, SECRET},
     {DELETE, "recoverydata/forRecipient/{}", cardea_recovery__delete_for, 0},
     {DELETE, "recoverydata/forRecipient/{}/ofType/{}",
      cardea_recovery__delete_for_type, 0},
@@ -79,8 +81,8 @@ const cardea_route cardea_routes[] = {
     {DELETE, "recoverydataforRecipient/{}", cardea_recovery__delete_for, 0},
     {DELETE, "recoverydataforRecipient/{}/ofType/{}",
      cardea_recovery__delete_for_type, 0},
-    {GET, "recoverydata/{}", cardea_recovery__get, 0},
-    {DELETE, "recoverydata/{}", cardea_recovery__delete, 0},
+    {GET, "recoverydata/{}", cardea_recovery__get, SECRET},
+    {DELETE, "recoverydata/{}", cardea_recovery__delete, SECRET},
 
     ENTITY_ROUTES("patient"),
     ENTITY_ROUTES("helement"),

@@ -15,7 +15,11 @@
 #include "base/base.h"
 #include "server/server_internal.h"
 
-/* Added to the header budget for MHD's own buffers and the response. */
+/*
+ * Added to the header budget for libmicrohttpd's own buffers and the
+ * response. The pool is larger than max_header_bytes, so http.c checks
+ * that limit itself and answers 431.
+ */
 #define MHD_POOL_EXTRA (32u * 1024u)
 #define CONNECTION_TIMEOUT_S 60u
 
@@ -134,6 +138,15 @@ log_from_mhd(void *cls, const char *fmt, va_list ap)
     (void)cls;
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
+    /* A message may quote request bytes: no control byte may reach the
+     * log, so each becomes '?'. */
+    for (char *p = line; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c < 0x20 || c >= 0x7f) {
+            *p = '?';
+        }
+    }
     cardea_log__write(CARDEA_LOG_WARN, "http: %s", line);
 }
 

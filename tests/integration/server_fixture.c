@@ -55,14 +55,17 @@ fixture_request(uint16_t port, const char *method, const char *path,
                 const char *const *headers)
 {
     struct curl_slist *list = NULL;
-    char url[512];
+    char url[8192];
     char line[4096];
     fixture_reply r = {0};
     CURL *curl = curl_easy_init();
 
     assert_non_null(curl);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/rest/v2/%s",
-             (unsigned)port, path);
+    /* A cut URL would test another path, so a long one must fit. */
+    assert_true((size_t)snprintf(url, sizeof url,
+                                 "http://127.0.0.1:%u/rest/v2/%s",
+                                 (unsigned)port, path)
+                < sizeof url);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);

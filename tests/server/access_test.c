@@ -6,7 +6,8 @@
  * key, a wrong key and another entity type's key, an unrelated HCP, the
  * child of a delegate HCP, and a caller with nothing. Other tests cover
  * the hashing of header keys, validation of securityMetadata, and the
- * create and modify checks.
+ * create and modify checks, including forged delegators and the legacy
+ * access maps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -597,6 +598,149 @@ test_access__modify_ignores_missing_empty_arrays(void **state)
     json_decref(f.entity);
 }
 
+static void
+test_access__create_rejects_forged_delegator(void **state)
+{
+    cardea_access_error err = {.status = 1};
+    fixture f;
+    cardea_access_caller writer = hcp("hcp-writer");
+    json_t *entity;
+    char child[KEY_LEN];
+
+    (void)state;
+    fixture_init(&f);
+    derive_sd_key(child, 6, "HealthElement");
+    entity = two_delegations(f.writer,
+                             delegation("hcp-writer", "hcp-writer", NULL,
+                                        "WRITE"),
+                             child,
+                             delegation("hcp-writer", "hcp-reader",
+                                        f.writer, "READ"));
+    assert_int_equal(cardea_access__check_create(&err, &writer, entity),
+                     CARDEA_OK);
+    assert_int_equal(err.status, 1);
+
+    /* The same child claiming that hcp-creator made it. */
+    json_object_set_new(json_object_get(json_object_get(json_object_get(
+                            entity, "securityMetadata"),
+                            "secureDelegations"), child),
+                        "delegator", json_string("hcp-creator"));
+    assert_int_equal(cardea_access__check_create(&err, &writer, entity),
+                     CARDEA_EACCESS);
+    assert_int_equal(err.status, 403);
+    assert_non_null(strstr(err.message, "delegator"));
+    json_decref(entity);
+    json_decref(f.entity);
+}
+
+static void
+test_access__create_limits_legacy_maps(void **state)
+{
+    static const char *const maps[] = {
+        "delegations", "encryptionKeys", "cryptedForeignKeys",
+    };
+    cardea_access_error err = {.status = 1};
+    fixture f;
+    cardea_access_caller creator = hcp("hcp-creator");
+
+    (void)state;
+    fixture_init(&f);
+    for (size_t m = 0; m < 3; m++) {
+        json_t *entity = json_deep_copy(f.entity);
+
+        json_object_set_new(entity, maps[m],
+                            json_pack("{s:[{s:s, s:s}]}", "hcp-creator",
+                                      "owner", "hcp-creator", "delegatedTo",
+                                      "hcp-creator"));
+        err.status = 1;
+        assert_int_equal(cardea_access__check_create(&err, &creator,
+                                                     entity),
+                         CARDEA_OK);
+        assert_int_equal(err.status, 1);
+
+        json_object_set_new(entity, maps[m], json_pack("{s:[]}", "hcp-x"));
+        assert_int_equal(cardea_access__check_create(&err, &creator,
+                                                     entity),
+                         CARDEA_EINVAL);
+        assert_int_equal(err.status, 400);
+
+        json_object_set_new(entity, maps[m],
+                            json_pack("{s:[{s:s}]}", "hcp-creator",
+                                      "delegatedTo", "hcp-x"));
+        err.status = 1;
+        assert_int_equal(cardea_access__check_create(&err, &creator,
+                                                     entity),
+                         CARDEA_EINVAL);
+        assert_int_equal(err.status, 400);
+
+        json_object_set_new(entity, maps[m], json_string("x"));
+        err.status = 1;
+        assert_int_equal(cardea_access__check_create(&err, &creator,
+                                                     entity),
+                         CARDEA_EINVAL);
+        assert_int_equal(err.status, 400);
+        json_decref(entity);
+    }
+    json_decref(f.entity);
+}
+
+static void
+test_access__modify_keeps_legacy_maps(void **state)
+{
+    cardea_access_error err = {.status = 1};
+    fixture f;
+    cardea_access_caller creator = hcp("hcp-creator");
+    json_t *incoming;
+
+    (void)state;
+    fixture_init(&f);
+    json_object_set_new(f.entity, "delegations",
+                        json_pack("{s:[]}", "hcp-creator"));
+
+    /* Same keys, other spelling of empty: allowed. */
+    incoming = json_deep_copy(f.entity);
+    json_object_set_new(incoming, "delegations",
+                        json_pack("{s:n}", "hcp-creator"));
+    json_object_set_new(incoming, "encryptionKeys", json_object());
+    assert_int_equal(cardea_access__check_modify(&err, &creator, f.entity,
+                                                 incoming),
+                     CARDEA_OK);
+    assert_int_equal(err.status, 1);
+    json_decref(incoming);
+
+    /* An added key with an empty value grants WRITE, so it differs. */
+    incoming = json_deep_copy(f.entity);
+    json_object_set_new(json_object_get(incoming, "delegations"), "hcp-x",
+                        json_array());
+    assert_int_equal(cardea_access__check_modify(&err, &creator, f.entity,
+                                                 incoming),
+                     CARDEA_EINVAL);
+    assert_int_equal(err.status, 400);
+    assert_non_null(strstr(err.message, "delegations"));
+    json_decref(incoming);
+
+    incoming = json_deep_copy(f.entity);
+    json_object_set_new(incoming, "cryptedForeignKeys",
+                        json_pack("{s:[]}", "hcp-x"));
+    err.status = 1;
+    assert_int_equal(cardea_access__check_modify(&err, &creator, f.entity,
+                                                 incoming),
+                     CARDEA_EINVAL);
+    assert_int_equal(err.status, 400);
+    json_decref(incoming);
+
+    /* Dropping the key is a change too. */
+    incoming = json_deep_copy(f.entity);
+    json_object_del(incoming, "delegations");
+    err.status = 1;
+    assert_int_equal(cardea_access__check_modify(&err, &creator, f.entity,
+                                                 incoming),
+                     CARDEA_EINVAL);
+    assert_int_equal(err.status, 400);
+    json_decref(incoming);
+    json_decref(f.entity);
+}
+
 int
 main(void)
 {
@@ -614,6 +758,9 @@ main(void)
         cmocka_unit_test(test_access__create_rejects_foreign_root),
         cmocka_unit_test(test_access__modify_checks_rev_and_metadata),
         cmocka_unit_test(test_access__modify_ignores_missing_empty_arrays),
+        cmocka_unit_test(test_access__create_rejects_forged_delegator),
+        cmocka_unit_test(test_access__create_limits_legacy_maps),
+        cmocka_unit_test(test_access__modify_keeps_legacy_maps),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
