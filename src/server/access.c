@@ -257,16 +257,16 @@ is_sd_key(const char *key)
     return true;
 }
 
-/* Missing and null mean "absent"; any other value must be a string. */
-static bool
-is_optional_string(const json_t *value)
+/* see server/access.h */
+bool
+cardea_access__is_optional_string(const json_t *value)
 {
     return value == NULL || json_is_null(value) || json_is_string(value);
 }
 
-/* Missing and null mean []; any other value must be an array of strings. */
-static bool
-is_string_array(const json_t *value)
+/* see server/access.h */
+bool
+cardea_access__is_string_array(const json_t *value)
 {
     if (value == NULL || json_is_null(value)) {
         return true;
@@ -305,14 +305,18 @@ validate_delegation(cardea_access_error *err, const char *key,
         return CARDEA_EINVAL;
     }
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-        if (!is_optional_string(json_object_get(delegation, strings[i]))) {
+        const json_t *value = json_object_get(delegation, strings[i]);
+
+        if (!cardea_access__is_optional_string(value)) {
             cardea_access__set_error(err, 400, "delegation %.64s: %s must "
                                      "be a string", key, strings[i]);
             return CARDEA_EINVAL;
         }
     }
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
-        if (!is_string_array(json_object_get(delegation, arrays[i]))) {
+        const json_t *value = json_object_get(delegation, arrays[i]);
+
+        if (!cardea_access__is_string_array(value)) {
             cardea_access__set_error(err, 400, "delegation %.64s: %s must "
                                      "be an array of strings", key, arrays[i]);
             return CARDEA_EINVAL;

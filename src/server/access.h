@@ -166,6 +166,11 @@ cardea_err cardea_access__check_create(cardea_access_error *err,
                                        const json_t *entity)
     CARDEA_MUST_CHECK;
 
+/* Missing and null mean "absent"; any other value must be a string. */
+bool cardea_access__is_optional_string(const json_t *value);
+/* Missing and null mean []; any other value must be an array of strings. */
+bool cardea_access__is_string_array(const json_t *value);
+
 /*
  * Returns true when two `securityMetadata` values mean the same thing: a
  * missing member, null and an empty array or object are equal, and object

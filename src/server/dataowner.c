@@ -251,12 +251,7 @@ send_hierarchy(cardea_http_resp *resp, cardea_http_req *req, bool stubs)
         err = cardea_json__append_new(
             list, with_type(type, stubs ? "stub" : "dataOwner", doc));
     }
-    if (err != CARDEA_OK) {
-        cardea_http__store_error(resp, err, "data owner hierarchy");
-        goto out;
-    }
-    cardea_http__json(resp, 200, list);
-    list = NULL;
+    cardea_http__json_or_error(resp, err, &list, "data owner hierarchy");
 
 out:
     if (db == NULL || (list != NULL && resp->status == 0)) {
@@ -370,12 +365,7 @@ get_many(cardea_http_resp *resp, cardea_http_req *req, bool stub)
             err = CARDEA_OK;
         }
     }
-    if (err != CARDEA_OK) {
-        cardea_http__store_error(resp, err, "data owners");
-    } else {
-        cardea_http__json(resp, 200, list);
-        list = NULL;
-    }
+    cardea_http__json_or_error(resp, err, &list, "data owners");
 
 out:
     cardea_http__db_release(req, db);

@@ -478,8 +478,12 @@ create_one(cardea_access_error *aerr, cardea_db *db,
     return true;
 }
 
-void
-cardea_entity__create(cardea_http_resp *resp, cardea_http_req *req)
+typedef bool (*item_fn)(cardea_access_error *aerr, cardea_db *db,
+                        const cardea_entity_req *ereq, json_t *doc);
+
+/* Runs `fn` on the one entity of the body and responds with it. */
+static void
+run_single(cardea_http_resp *resp, cardea_http_req *req, item_fn fn)
 {
     cardea_entity_req ereq;
     cardea_access_error aerr;
@@ -493,7 +497,7 @@ cardea_entity__create(cardea_http_resp *resp, cardea_http_req *req)
         || (db = cardea_http__db(resp, req)) == NULL) {
         goto out;
     }
-    if (create_one(&aerr, db, &ereq, doc)) {
+    if (fn(&aerr, db, &ereq, doc)) {
         cardea_http__json(resp, 200, json_incref(doc));
     } else {
         cardea_entity__send_error(resp, &aerr);
@@ -503,6 +507,12 @@ out:
     cardea_http__db_release(req, db);
     json_decref(doc);
     cardea_entity__end(&ereq);
+}
+
+void
+cardea_entity__create(cardea_http_resp *resp, cardea_http_req *req)
+{
+    run_single(resp, req, create_one);
 }
 
 /* Reads a JSON array body of at most CARDEA_ENTITY_MAX_IDS items. */
@@ -520,9 +530,6 @@ read_array(cardea_http_resp *resp, const cardea_http_req *req)
     }
     return list;
 }
-
-typedef bool (*item_fn)(cardea_access_error *aerr, cardea_db *db,
-                        const cardea_entity_req *ereq, json_t *doc);
 
 /*
  * Runs `fn` on each item of an array body, each in its own transaction,
@@ -666,28 +673,7 @@ modify_one(cardea_access_error *aerr, cardea_db *db,
 void
 cardea_entity__modify(cardea_http_resp *resp, cardea_http_req *req)
 {
-    cardea_entity_req ereq;
-    cardea_access_error aerr;
-    json_t *doc = NULL;
-    cardea_db *db = NULL;
-
-    if (!cardea_entity__begin(&ereq, resp, req)) {
-        return;
-    }
-    if ((doc = cardea_http__body_json(resp, req, true)) == NULL
-        || (db = cardea_http__db(resp, req)) == NULL) {
-        goto out;
-    }
-    if (modify_one(&aerr, db, &ereq, doc)) {
-        cardea_http__json(resp, 200, json_incref(doc));
-    } else {
-        cardea_entity__send_error(resp, &aerr);
-    }
-
-out:
-    cardea_http__db_release(req, db);
-    json_decref(doc);
-    cardea_entity__end(&ereq);
+    run_single(resp, req, modify_one);
 }
 
 void
@@ -771,12 +757,7 @@ cardea_entity__by_ids(cardea_http_resp *resp, cardea_http_req *req)
             err = err == CARDEA_ENOTFOUND ? CARDEA_OK : err;
         }
     }
-    if (err != CARDEA_OK) {
-        cardea_http__store_error(resp, err, ereq.kind->type);
-    } else {
-        cardea_http__json(resp, 200, list);
-        list = NULL;
-    }
+    cardea_http__json_or_error(resp, err, &list, ereq.kind->type);
 
 out:
     cardea_http__db_release(req, db);

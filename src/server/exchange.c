@@ -303,12 +303,7 @@ cardea_exchange__by_ids(cardea_http_resp *resp, cardea_http_req *req)
             err = err == CARDEA_ENOTFOUND ? CARDEA_OK : err;
         }
     }
-    if (err != CARDEA_OK) {
-        cardea_http__store_error(resp, err, "exchange data");
-    } else {
-        cardea_http__json(resp, 200, rows);
-        rows = NULL;
-    }
+    cardea_http__json_or_error(resp, err, &rows, "exchange data");
 
 out:
     cardea_http__db_release(req, db);
@@ -334,12 +329,7 @@ send_pair(cardea_http_resp *resp, cardea_http_req *req,
         goto out;
     }
     err = cardea_db__exchange_by_pair(rows, db, delegator, delegate);
-    if (err != CARDEA_OK) {
-        cardea_http__store_error(resp, err, "exchange data");
-    } else {
-        cardea_http__json(resp, 200, rows);
-        rows = NULL;
-    }
+    cardea_http__json_or_error(resp, err, &rows, "exchange data");
 
 out:
     cardea_http__db_release(req, db);

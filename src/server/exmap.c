@@ -46,49 +46,6 @@ invalid_batch(const json_t *batch)
     return NULL;
 }
 
-/* Creates map `id` or adds the fingerprints it lacks. */
-static cardea_err
-merge_map(cardea_db *db, const char *id, json_t *entries)
-{
-    json_t *doc = NULL;
-    json_t *current;
-    char *rev = NULL;
-    const char *fp;
-    json_t *value;
-    cardea_err err = cardea_db__exmap_get(&doc, db, id);
-
-    if (err == CARDEA_ENOTFOUND) {
-        doc = json_pack("{s:s, s:O}", "id", id, "encryptedExchangeDataIds",
-                        entries);
-        err = doc != NULL ? cardea_db__exmap_put(db, doc, NULL)
-                          : CARDEA_ENOMEM;
-        json_decref(doc);
-        return err;
-    }
-    if (err != CARDEA_OK) {
-        return err;
-    }
-    current = json_object_get(doc, "encryptedExchangeDataIds");
-    if (!json_is_object(current)) {
-        current = json_object();
-        (void)json_object_set_new(doc, "encryptedExchangeDataIds", current);
-    }
-    json_object_foreach(entries, fp, value) {
-        if (json_object_get(current, fp) == NULL
-            && json_object_set(current, fp, value) != 0) {
-            err = CARDEA_ENOMEM;
-        }
-    }
-    rev = cardea_mem__strdup(cardea_json__get_str(doc, "rev"));
-    if (err == CARDEA_OK) {
-        err = rev != NULL ? cardea_db__exmap_put(db, doc, rev)
-                          : CARDEA_EIO;
-    }
-    cardea_mem__free(rev);
-    json_decref(doc);
-    return err;
-}
-
 void
 cardea_exmap__put_batch(cardea_http_resp *resp, cardea_http_req *req)
 {
@@ -119,7 +76,7 @@ cardea_exmap__put_batch(cardea_http_resp *resp, cardea_http_req *req)
         err = cardea_hex__decode(ackey, sizeof ackey, &len, key, strlen(key));
         if (err == CARDEA_OK) {
             cardea_sdkey__from_ackey(id, ackey);
-            err = merge_map(db, id, entries);
+            err = cardea_db__exmap_merge(db, id, entries);
         }
         cardea_wipe(ackey, sizeof ackey);
         if (err != CARDEA_OK) {
@@ -171,12 +128,7 @@ cardea_exmap__get_batch(cardea_http_resp *resp, cardea_http_req *req)
             err = CARDEA_OK;
         }
     }
-    if (err != CARDEA_OK) {
-        cardea_http__store_error(resp, err, "exchange-data maps");
-    } else {
-        cardea_http__json(resp, 200, list);
-        list = NULL;
-    }
+    cardea_http__json_or_error(resp, err, &list, "exchange-data maps");
 
 out:
     cardea_http__db_release(req, db);

@@ -322,34 +322,27 @@ send_error(request_ctx *ctx, struct MHD_Connection *connection,
     return result;
 }
 
+/* A running byte count and the separator bytes each pair adds to it. */
+typedef struct byte_count {
+    size_t total;
+    size_t separators;
+} byte_count;
+
 /*
- * Adds one header line "key: value\r\n" to the byte count in `cls`;
- * libmicrohttpd passes the lengths without the separators.
+ * Adds one key-value pair to the byte count in `cls`; libmicrohttpd passes
+ * the lengths without the separators: ": " and "\r\n" for a header line,
+ * "=" and "&" for a query argument.
  */
 static enum MHD_Result
-count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-             size_t key_size, const char *value, size_t value_size)
+count_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+           size_t key_size, const char *value, size_t value_size)
 {
-    size_t *total = cls;
+    byte_count *count = cls;
 
     (void)kind;
     (void)key;
     (void)value;
-    *total += key_size + value_size + 4;
-    return MHD_YES;
-}
-
-/* Adds one query argument "key=value&" to the byte count in `cls`. */
-static enum MHD_Result
-count_argument(void *cls, enum MHD_ValueKind kind, const char *key,
-               size_t key_size, const char *value, size_t value_size)
-{
-    size_t *total = cls;
-
-    (void)kind;
-    (void)key;
-    (void)value;
-    *total += key_size + value_size + 2;
+    count->total += key_size + value_size + count->separators;
     return MHD_YES;
 }
 
@@ -362,14 +355,16 @@ static size_t
 head_size(struct MHD_Connection *connection, const char *url,
           const char *method, const char *version)
 {
-    size_t total = strlen(method) + 1 + strlen(url) + 1 + strlen(version)
-                   + 2;
+    byte_count count = {
+        strlen(method) + 1 + strlen(url) + 1 + strlen(version) + 2, 2,
+    };
 
     (void)MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND,
-                                      count_argument, &total);
+                                      count_pair, &count);
+    count.separators = 4;
     (void)MHD_get_connection_values_n(connection, MHD_HEADER_KIND,
-                                      count_header, &total);
-    return total;
+                                      count_pair, &count);
+    return count.total;
 }
 
 void

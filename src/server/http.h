@@ -114,6 +114,12 @@ void cardea_http__text(cardea_http_resp *resp, unsigned status,
 /* Maps a store error to 404, 409, 400 or 500 with a short message. */
 void cardea_http__store_error(cardea_http_resp *resp, cardea_err err,
                               const char *what);
+/*
+ * Responds 200 with `*value` and takes it (sets `*value` to NULL) when
+ * `err` is CARDEA_OK, else with cardea_http__store_error for `what`.
+ */
+void cardea_http__json_or_error(cardea_http_resp *resp, cardea_err err,
+                                json_t **value, const char *what);
 
 /*
  * Parses the body as JSON; on failure sets a 400 naming the problem and

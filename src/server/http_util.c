@@ -94,6 +94,18 @@ cardea_http__store_error(cardea_http_resp *resp, cardea_err err,
     }
 }
 
+void
+cardea_http__json_or_error(cardea_http_resp *resp, cardea_err err,
+                           json_t **value, const char *what)
+{
+    if (err != CARDEA_OK) {
+        cardea_http__store_error(resp, err, what);
+    } else {
+        cardea_http__json(resp, 200, *value);
+        *value = NULL;
+    }
+}
+
 json_t *
 cardea_http__body_json(cardea_http_resp *resp, const cardea_http_req *req,
                        bool want_object)

@@ -66,23 +66,6 @@ is_ground(const json_t *value)
     return value == NULL || json_is_null(value);
 }
 
-static bool
-is_string_array(const json_t *value)
-{
-    if (is_ground(value)) {
-        return true;
-    }
-    if (!json_is_array(value)) {
-        return false;
-    }
-    for (size_t i = 0; i < json_array_size(value); i++) {
-        if (!json_is_string(json_array_get(value, i))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /*
  * Writes the sdKey of the access-control key `value` (32 hex digits) to
  * `out`. The decoded key is wiped right after hashing. Returns false when
@@ -348,12 +331,6 @@ typedef struct share_fields {
 } share_fields;
 
 static bool
-is_optional_string(const json_t *value)
-{
-    return is_ground(value) || json_is_string(value);
-}
-
-static bool
 is_fingerprint_map(const json_t *value)
 {
     const char *key;
@@ -384,14 +361,18 @@ read_share_fields(share_fields *out, cardea_access_error *rej,
     share_fields fields = {0};
 
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-        if (!is_optional_string(json_object_get(share, strings[i]))) {
+        const json_t *value = json_object_get(share, strings[i]);
+
+        if (!cardea_access__is_optional_string(value)) {
             cardea_access__set_error(rej, 400, "%s must be a string",
                                      strings[i]);
             return CARDEA_EINVAL;
         }
     }
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
-        if (!is_string_array(json_object_get(share, arrays[i]))) {
+        const json_t *value = json_object_get(share, arrays[i]);
+
+        if (!cardea_access__is_string_array(value)) {
             cardea_access__set_error(rej, 400, "%s must be an array of "
                                      "strings", arrays[i]);
             return CARDEA_EINVAL;
@@ -1012,7 +993,7 @@ cardea_share__apply(cardea_share_outcome *out,
 
     if (out == NULL || caller == NULL || !json_is_object(entity) ||
         entity_id == NULL || !json_is_object(requests) ||
-        !(is_ground(parents) || is_string_array(parents))) {
+        !cardea_access__is_string_array(parents)) {
         return CARDEA_EINVAL;
     }
     ctx.caller = caller;

@@ -198,6 +198,28 @@ cardea_sql__column_text(char **out, sqlite3_stmt *stmt, int col)
 }
 
 cardea_err
+cardea_sql__step_blob(uint8_t **out, size_t *out_len, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    uint8_t *copy;
+    size_t len;
+
+    if (rc != SQLITE_ROW) {
+        return rc == SQLITE_DONE ? CARDEA_ENOTFOUND : CARDEA_EIO;
+    }
+    len = (size_t)sqlite3_column_bytes(stmt, 0);
+    if ((copy = cardea_mem__alloc(len > 0 ? len : 1)) == NULL) {
+        return CARDEA_ENOMEM;
+    }
+    if (len > 0) {
+        memcpy(copy, sqlite3_column_blob(stmt, 0), len);
+    }
+    *out = copy;
+    *out_len = len;
+    return CARDEA_OK;
+}
+
+cardea_err
 cardea_sql__column_json(json_t **out, sqlite3_stmt *stmt, int col)
 {
     const char *text = (const char *)sqlite3_column_text(stmt, col);
@@ -546,34 +568,13 @@ cardea_db__setting_get(uint8_t **out, size_t *out_len, cardea_db *db,
 {
     sqlite3_stmt *stmt = NULL;
     cardea_err err;
-    uint8_t *copy;
-    size_t len;
-    int rc;
 
     err = cardea_sql__prepare(&stmt, db,
                               "SELECT value FROM settings WHERE name = ?1");
-    if (err != CARDEA_OK
-        || (err = cardea_sql__bind_text(stmt, 1, name)) != CARDEA_OK) {
-        goto out;
+    if (err == CARDEA_OK
+        && (err = cardea_sql__bind_text(stmt, 1, name)) == CARDEA_OK) {
+        err = cardea_sql__step_blob(out, out_len, stmt);
     }
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_ROW) {
-        err = rc == SQLITE_DONE ? CARDEA_ENOTFOUND : CARDEA_EIO;
-        goto out;
-    }
-    len = (size_t)sqlite3_column_bytes(stmt, 0);
-    copy = cardea_mem__alloc(len > 0 ? len : 1);
-    if (copy == NULL) {
-        err = CARDEA_ENOMEM;
-        goto out;
-    }
-    if (len > 0) {
-        memcpy(copy, sqlite3_column_blob(stmt, 0), len);
-    }
-    *out = copy;
-    *out_len = len;
-
-out:
     cardea_sql__finish(db, stmt);
     return err;
 }

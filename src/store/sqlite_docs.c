@@ -867,35 +867,15 @@ cardea_db__attachment_get(uint8_t **out, size_t *out_len, cardea_db *db,
                           const char *entity_id, const char *key)
 {
     sqlite3_stmt *stmt = NULL;
-    uint8_t *copy;
     cardea_err err;
-    size_t len;
-    int rc;
 
     err = cardea_sql__prepare(&stmt, db, "SELECT data FROM attachments"
                               " WHERE entity_id = ?1 AND key = ?2");
-    if (err != CARDEA_OK
-        || (err = cardea_sql__bind_text(stmt, 1, entity_id)) != CARDEA_OK
-        || (err = cardea_sql__bind_text(stmt, 2, key)) != CARDEA_OK) {
-        goto out;
+    if (err == CARDEA_OK
+        && (err = cardea_sql__bind_text(stmt, 1, entity_id)) == CARDEA_OK
+        && (err = cardea_sql__bind_text(stmt, 2, key)) == CARDEA_OK) {
+        err = cardea_sql__step_blob(out, out_len, stmt);
     }
-    rc = sqlite3_step(stmt);
-    if (rc != SQLITE_ROW) {
-        err = rc == SQLITE_DONE ? CARDEA_ENOTFOUND : CARDEA_EIO;
-        goto out;
-    }
-    len = (size_t)sqlite3_column_bytes(stmt, 0);
-    if ((copy = cardea_mem__alloc(len > 0 ? len : 1)) == NULL) {
-        err = CARDEA_ENOMEM;
-        goto out;
-    }
-    if (len > 0) {
-        memcpy(copy, sqlite3_column_blob(stmt, 0), len);
-    }
-    *out = copy;
-    *out_len = len;
-
-out:
     cardea_sql__finish(db, stmt);
     return err;
 }

@@ -57,6 +57,12 @@ cardea_err cardea_sql__bind_text(sqlite3_stmt *stmt, int index,
 /* Copies a text column; NULL column gives NULL with CARDEA_OK. */
 cardea_err cardea_sql__column_text(char **out, sqlite3_stmt *stmt, int col)
     CARDEA_MUST_CHECK;
+/*
+ * Steps a statement whose first column is a blob and copies that blob of
+ * the first row: CARDEA_ENOTFOUND when there is no row.
+ */
+cardea_err cardea_sql__step_blob(uint8_t **out, size_t *out_len,
+                                 sqlite3_stmt *stmt) CARDEA_MUST_CHECK;
 /* Parses a JSON text column into an object. */
 cardea_err cardea_sql__column_json(json_t **out, sqlite3_stmt *stmt, int col)
     CARDEA_MUST_CHECK;
