@@ -144,6 +144,18 @@ bool cardea_cli__profile_save(const cardea_cli_profile *profile);
 /* Wipes the tokens and frees the strings of `profile`. */
 void cardea_cli__profile_clear(cardea_cli_profile *profile);
 
+struct option;
+
+/*
+ * getopt_long over `argv` with `options` that takes the common options
+ * itself (see cardea_cli__common_option; `help` is printed for --help)
+ * and returns the next other option, or -1 at the end. Set optind to 1
+ * before the first call.
+ */
+int cardea_cli__next_option(cardea_cli_common *common, int argc,
+                            char **argv, const struct option *options,
+                            const char *help, bool *exit_now);
+
 /* ---- sessions (client.c) ----------------------------------------------- */
 
 /* An open session of one profile, with what it needs to stay open. */
@@ -162,6 +174,25 @@ typedef struct cardea_cli_client {
  */
 bool cardea_cli__client_open(cardea_cli_client *client,
                              const cardea_cli_common *common);
+
+/*
+ * Opens the session of the loaded profile in `client` with `strategies`
+ * (borrowed): with the token pair, or with the login and
+ * $CARDEA_PASSWORD when the tokens are refused and that variable is set.
+ * Prints nothing; the server's message goes to `errmsg`.
+ */
+cardea_err cardea_cli__session_open(cardea_cli_client *client,
+                                    const cardea_crypto_strategies *strategies,
+                                    char *errmsg, size_t errmsg_cap)
+    CARDEA_MUST_CHECK;
+
+/*
+ * Prints the prompt made from `fmt` on /dev/tty and reads one line with
+ * echo off into `out`, without its line end. Returns false when there is
+ * no terminal or nothing to read. Wipe `out` after use.
+ */
+bool cardea_cli__prompt_secret(char *out, size_t out_cap, const char *fmt,
+                               ...) __attribute__((format(printf, 3, 4)));
 
 /* Key pairs read from files of `cardea key export` (key_file.c). */
 typedef struct cardea_cli_key_pairs {
@@ -227,6 +258,12 @@ void cardea_cli__session_error(const cardea_cli_client *client,
  * false for anything else.
  */
 bool cardea_cli__parse_type(cardea_entity_type *out, const char *name);
+
+/*
+ * cardea_cli__parse_type for a TYPE argument: on an unknown name, prints
+ * the error that lists the accepted names and returns false.
+ */
+bool cardea_cli__type_arg(cardea_entity_type *out, const char *name);
 
 /* "patient", "healthelement", "contact" or "document". */
 const char *cardea_cli__type_word(cardea_entity_type type);

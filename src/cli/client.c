@@ -7,9 +7,12 @@
  * devices explicit) and the manifests of the FHIR mapping, so that
  * every field the import sets is encrypted.
  */
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
@@ -129,13 +132,14 @@ new_strategies(cardea_cli_client *client, const cardea_cli_key_pairs *keys)
 }
 
 static cardea_err
-open_with(cardea_cli_client *client, const char *password, char *errmsg,
-          size_t errmsg_cap)
+open_with(cardea_cli_client *client,
+          const cardea_crypto_strategies *strategies, const char *password,
+          char *errmsg, size_t errmsg_cap)
 {
     cardea_session_options opts;
 
     client->encrypted_fields = cardea_cli__session_options(
-        &opts, &client->profile, client->strategies, errmsg, errmsg_cap);
+        &opts, &client->profile, strategies, errmsg, errmsg_cap);
     if (password != NULL) {
         opts.login = client->profile.login;
         opts.password = password;
@@ -147,12 +151,42 @@ open_with(cardea_cli_client *client, const char *password, char *errmsg,
 }
 
 /* see cli/cli.h */
+int
+cardea_cli__next_option(cardea_cli_common *common, int argc, char **argv,
+                        const struct option *options, const char *help,
+                        bool *exit_now)
+{
+    int option;
+
+    do {
+        option = getopt_long(argc, argv, "", options, NULL);
+    } while (option != -1
+             && cardea_cli__common_option(common, option, optarg, help,
+                                          exit_now));
+    return option;
+}
+
+/* see cli/cli.h */
+cardea_err
+cardea_cli__session_open(cardea_cli_client *client,
+                         const cardea_crypto_strategies *strategies,
+                         char *errmsg, size_t errmsg_cap)
+{
+    const char *password = getenv("CARDEA_PASSWORD");
+    cardea_err err = open_with(client, strategies, NULL, errmsg, errmsg_cap);
+
+    if (err == CARDEA_EAUTH && password != NULL && password[0] != '\0') {
+        err = open_with(client, strategies, password, errmsg, errmsg_cap);
+    }
+    return err;
+}
+
+/* see cli/cli.h */
 bool
 cardea_cli__client_open(cardea_cli_client *client,
                         const cardea_cli_common *common)
 {
     char errmsg[512] = "";
-    const char *password = getenv("CARDEA_PASSWORD");
     cardea_err err;
 
     memset(client, 0, sizeof *client);
@@ -162,10 +196,8 @@ cardea_cli__client_open(cardea_cli_client *client,
         cardea_cli__client_close(client);
         return false;
     }
-    err = open_with(client, NULL, errmsg, sizeof errmsg);
-    if (err == CARDEA_EAUTH && password != NULL && password[0] != '\0') {
-        err = open_with(client, password, errmsg, sizeof errmsg);
-    }
+    err = cardea_cli__session_open(client, client->strategies, errmsg,
+                                   sizeof errmsg);
     if (err != CARDEA_OK) {
         print_open_error(&client->profile, err, errmsg);
         cardea_cli__client_close(client);
@@ -216,7 +248,8 @@ cardea_cli__client_login(cardea_cli_client *client, const char *password,
     if (!new_strategies(client, keys)) {
         return false;
     }
-    err = open_with(client, password, errmsg, sizeof errmsg);
+    err = open_with(client, client->strategies, password, errmsg,
+                    sizeof errmsg);
     if (err != CARDEA_OK) {
         print_open_error(&client->profile, err, errmsg);
         return false;
@@ -297,6 +330,51 @@ cardea_cli__parse_type(cardea_entity_type *out, const char *name)
         }
     }
     return false;
+}
+
+/* see cli/cli.h */
+bool
+cardea_cli__prompt_secret(char *out, size_t out_cap, const char *fmt, ...)
+{
+    struct termios saved;
+    struct termios quiet;
+    FILE *tty = fopen("/dev/tty", "r+");
+    bool ok = false;
+    va_list ap;
+
+    if (tty == NULL) {
+        return false;
+    }
+    if (tcgetattr(fileno(tty), &saved) == 0) {
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        va_start(ap, fmt);
+        vfprintf(tty, fmt, ap);
+        va_end(ap);
+        fflush(tty);
+        if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0) {
+            ok = fgets(out, (int)out_cap, tty) != NULL;
+            (void)tcsetattr(fileno(tty), TCSAFLUSH, &saved);
+            fputc('\n', tty);
+        }
+    }
+    fclose(tty);
+    if (ok) {
+        out[strcspn(out, "\r\n")] = '\0';
+    }
+    return ok;
+}
+
+/* see cli/cli.h */
+bool
+cardea_cli__type_arg(cardea_entity_type *out, const char *name)
+{
+    if (!cardea_cli__parse_type(out, name)) {
+        cardea_cli__error("unknown entity type '%s'; use patient, "
+                          "healthelement, contact or document", name);
+        return false;
+    }
+    return true;
 }
 
 /* see cli/cli.h */

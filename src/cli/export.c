@@ -112,12 +112,10 @@ cardea_cli__export(int argc, char **argv)
 
     cardea_cli__common_init(&common);
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+    while ((option = cardea_cli__next_option(&common, argc, argv,
+                                             long_options, usage_text,
+                                             &exit_now))
            != -1) {
-        if (cardea_cli__common_option(&common, option, optarg, usage_text,
-                                      &exit_now)) {
-            continue;
-        }
         if (option != OPT_OUTPUT) {
             fputs("Run 'cardea export --help' for the options.\n", stderr);
             return CARDEA_CLI_USAGE;

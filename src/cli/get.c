@@ -113,12 +113,10 @@ cardea_cli__get(int argc, char **argv)
 
     cardea_cli__common_init(&common);
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+    while ((option = cardea_cli__next_option(&common, argc, argv,
+                                             long_options, usage_text,
+                                             &exit_now))
            != -1) {
-        if (cardea_cli__common_option(&common, option, optarg, usage_text,
-                                      &exit_now)) {
-            continue;
-        }
         if (option != OPT_ATTACHMENT) {
             fputs("Run 'cardea get --help' for the options.\n", stderr);
             return CARDEA_CLI_USAGE;
@@ -132,10 +130,7 @@ cardea_cli__get(int argc, char **argv)
         cardea_cli__error("get needs TYPE and ID");
         return CARDEA_CLI_USAGE;
     }
-    if (!cardea_cli__parse_type(&type, argv[optind])) {
-        cardea_cli__error("unknown entity type '%s'; use patient, "
-                          "healthelement, contact or document",
-                          argv[optind]);
+    if (!cardea_cli__type_arg(&type, argv[optind])) {
         return CARDEA_CLI_USAGE;
     }
     if (attachment != NULL && type != CARDEA_ENTITY_DOCUMENT) {

@@ -300,12 +300,10 @@ parse_args(cardea_cli_common *common, bool *quiet, bool *exit_now, int argc,
     int option;
 
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+    while ((option = cardea_cli__next_option(common, argc, argv,
+                                             long_options, usage_text,
+                                             exit_now))
            != -1) {
-        if (cardea_cli__common_option(common, option, optarg, usage_text,
-                                      exit_now)) {
-            continue;
-        }
         if (option != OPT_QUIET) {
             return false;
         }

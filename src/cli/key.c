@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 
 #include <qrencode.h>
 
@@ -47,25 +46,6 @@ static const char key_usage[] =
 
 /* ---- shared plumbing ---------------------------------------------------- */
 
-static cardea_err
-open_profile(cardea_cli_client *client,
-             const cardea_crypto_strategies *strategies, const char *password,
-             char *errmsg, size_t errmsg_cap)
-{
-    cardea_session_options opts;
-
-    client->encrypted_fields = cardea_cli__session_options(
-        &opts, &client->profile, strategies, errmsg, errmsg_cap);
-    if (password != NULL) {
-        opts.login = client->profile.login;
-        opts.password = password;
-    } else {
-        opts.token = client->profile.token;
-        opts.refresh_token = client->profile.refresh_token;
-    }
-    return cardea_session_open(&client->session, &opts);
-}
-
 /* see cli/key.h */
 bool
 cardea_cli__key_open(cardea_cli_client *client,
@@ -73,7 +53,6 @@ cardea_cli__key_open(cardea_cli_client *client,
                      const cardea_crypto_strategies *strategies)
 {
     char errmsg[512] = "";
-    const char *password = getenv("CARDEA_PASSWORD");
     cardea_err err;
 
     memset(client, 0, sizeof *client);
@@ -82,11 +61,8 @@ cardea_cli__key_open(cardea_cli_client *client,
         cardea_cli__profile_clear(&client->profile);
         return false;
     }
-    err = open_profile(client, strategies, NULL, errmsg, sizeof errmsg);
-    if (err == CARDEA_EAUTH && password != NULL && password[0] != '\0') {
-        err = open_profile(client, strategies, password, errmsg,
-                           sizeof errmsg);
-    }
+    err = cardea_cli__session_open(client, strategies, errmsg,
+                                   sizeof errmsg);
     if (err != CARDEA_OK) {
         cardea_cli__error("cannot open a session for profile '%s' on %s: "
                           "%s: %s", client->profile.name,
@@ -107,35 +83,6 @@ cardea_cli__key_close(cardea_cli_client *client)
     client->session = NULL;
 }
 
-static bool
-prompt_line(char *out, size_t out_cap, const char *prompt)
-{
-    struct termios saved;
-    struct termios quiet;
-    FILE *tty = fopen("/dev/tty", "r+");
-    bool ok = false;
-
-    if (tty == NULL) {
-        return false;
-    }
-    if (tcgetattr(fileno(tty), &saved) == 0) {
-        quiet = saved;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        fputs(prompt, tty);
-        fflush(tty);
-        if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0) {
-            ok = fgets(out, (int)out_cap, tty) != NULL;
-            (void)tcsetattr(fileno(tty), TCSAFLUSH, &saved);
-            fputc('\n', tty);
-        }
-    }
-    fclose(tty);
-    if (ok) {
-        out[strcspn(out, "\r\n")] = '\0';
-    }
-    return ok;
-}
-
 /* see cli/key.h */
 bool
 cardea_cli__passphrase(char *out, size_t out_cap, bool confirm)
@@ -153,7 +100,7 @@ cardea_cli__passphrase(char *out, size_t out_cap, bool confirm)
         memcpy(out, env, strlen(env) + 1);
         return true;
     }
-    if (!prompt_line(out, out_cap, "Passphrase: ")) {
+    if (!cardea_cli__prompt_secret(out, out_cap, "Passphrase: ")) {
         cardea_cli__error("no terminal to ask the passphrase on; set "
                           "CARDEA_PASSPHRASE");
         return false;
@@ -165,7 +112,8 @@ cardea_cli__passphrase(char *out, size_t out_cap, bool confirm)
     if (!confirm) {
         return true;
     }
-    same = prompt_line(again, sizeof again, "Passphrase again: ") &&
+    same = cardea_cli__prompt_secret(again, sizeof again,
+                                     "Passphrase again: ") &&
            strcmp(out, again) == 0;
     cardea_wipe(again, sizeof again);
     if (!same) {

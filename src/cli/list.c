@@ -76,10 +76,7 @@ check_args(list_args *args, int argc, char **argv)
         cardea_cli__error("list needs one TYPE");
         return false;
     }
-    if (!cardea_cli__parse_type(&args->type, argv[optind])) {
-        cardea_cli__error("unknown entity type '%s'; use patient, "
-                          "healthelement, contact or document",
-                          argv[optind]);
+    if (!cardea_cli__type_arg(&args->type, argv[optind])) {
         return false;
     }
     if (args->code_arg != NULL
@@ -104,12 +101,10 @@ parse_args(list_args *args, int argc, char **argv)
 
     cardea_cli__common_init(&args->common);
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+    while ((option = cardea_cli__next_option(&args->common, argc, argv,
+                                             long_options, usage_text,
+                                             &args->exit_now))
            != -1) {
-        if (cardea_cli__common_option(&args->common, option, optarg,
-                                      usage_text, &args->exit_now)) {
-            continue;
-        }
         if (option == OPT_PATIENT) {
             args->patient = optarg;
         } else if (option == OPT_CODE) {

@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "sdk/sdk.h"
 
 /* Maximum password length read from the terminal, in bytes. */
 #define PASSWORD_MAX 1024
@@ -51,36 +51,6 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Reads a password from /dev/tty with echo off. */
-static bool
-prompt_password(char *out, size_t out_cap, const char *login)
-{
-    struct termios saved;
-    struct termios quiet;
-    FILE *tty = fopen("/dev/tty", "r+");
-    bool ok = false;
-
-    if (tty == NULL) {
-        return false;
-    }
-    if (tcgetattr(fileno(tty), &saved) == 0) {
-        quiet = saved;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        fprintf(tty, "Password for %s: ", login);
-        fflush(tty);
-        if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0) {
-            ok = fgets(out, (int)out_cap, tty) != NULL;
-            (void)tcsetattr(fileno(tty), TCSAFLUSH, &saved);
-            fputc('\n', tty);
-        }
-    }
-    fclose(tty);
-    if (ok) {
-        out[strcspn(out, "\r\n")] = '\0';
-    }
-    return ok;
-}
-
 static bool
 valid_server(char *url)
 {
@@ -103,9 +73,7 @@ print_result(const cardea_cli_client *client, bool json)
     cardea_session *session = client->session;
     const char *user_id = cardea_session_user_id(session);
     cardea_data_owner_type type = cardea_session_data_owner_type(session);
-    const char *type_name = type == CARDEA_DATA_OWNER_HCP       ? "hcp"
-                            : type == CARDEA_DATA_OWNER_PATIENT ? "patient"
-                                                                : "device";
+    const char *type_name = cardea_sdk__type_name(type);
     json_t *doc;
 
     if (!json) {
@@ -142,12 +110,10 @@ parse_args(login_args *args, int argc, char **argv)
     int option;
 
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+    while ((option = cardea_cli__next_option(&args->common, argc, argv,
+                                             long_options, usage_text,
+                                             &args->exit_now))
            != -1) {
-        if (cardea_cli__common_option(&args->common, option, optarg,
-                                      usage_text, &args->exit_now)) {
-            continue;
-        }
         if (option == OPT_SERVER) {
             args->server = optarg;
         } else if (option == OPT_USER) {
@@ -212,7 +178,9 @@ run_login(login_args *args)
     }
     if (env_password != NULL && env_password[0] != '\0') {
         snprintf(password, sizeof password, "%s", env_password);
-    } else if (!prompt_password(password, sizeof password, args->user)) {
+    } else if (!cardea_cli__prompt_secret(password, sizeof password,
+                                          "Password for %s: ",
+                                          args->user)) {
         cardea_cli__error("no password: set CARDEA_PASSWORD or run 'cardea "
                           "login' on a terminal");
         goto out;

@@ -554,12 +554,10 @@ parse_args(scan_args *args, int argc, char **argv)
 
     cardea_cli__common_init(&args->common);
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+    while ((option = cardea_cli__next_option(&args->common, argc, argv,
+                                             long_options, usage_text,
+                                             &args->exit_now))
            != -1) {
-        if (cardea_cli__common_option(&args->common, option, optarg,
-                                      usage_text, &args->exit_now)) {
-            continue;
-        }
         if (option == OPT_DB) {
             args->db = optarg;
         } else if (option == OPT_BUNDLE && args->bundle_count < BUNDLES_MAX) {

@@ -70,12 +70,10 @@ parse_args(share_args *args, const char *help, int argc, char **argv)
     cardea_cli__common_init(&args->common);
     args->access = CARDEA_ACCESS_READ;
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
+    while ((option = cardea_cli__next_option(&args->common, argc, argv,
+                                             long_options, help,
+                                             &args->exit_now))
            != -1) {
-        if (cardea_cli__common_option(&args->common, option, optarg, help,
-                                      &args->exit_now)) {
-            continue;
-        }
         if (option == OPT_WITH && args->with_count < DELEGATES_MAX) {
             args->with[args->with_count++] = optarg;
         } else if (option == OPT_READ || option == OPT_WRITE) {
@@ -132,10 +130,7 @@ cardea_cli__share(int argc, char **argv)
         cardea_cli__error("share needs TYPE, ID and one --with DATA_OWNER");
         return CARDEA_CLI_USAGE;
     }
-    if (!cardea_cli__parse_type(&type, argv[optind])) {
-        cardea_cli__error("unknown entity type '%s'; use patient, "
-                          "healthelement, contact or document",
-                          argv[optind]);
+    if (!cardea_cli__type_arg(&type, argv[optind])) {
         return CARDEA_CLI_USAGE;
     }
     if (!cardea_cli__client_open(&client, &args.common)) {

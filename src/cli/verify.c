@@ -244,18 +244,15 @@ cardea_cli__verify(int argc, char **argv)
     json_t *reports = json_array();
     bool exit_now = false;
     bool all_ok = true;
-    int option;
 
     cardea_cli__common_init(&common);
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
-           != -1) {
-        if (!cardea_cli__common_option(&common, option, optarg, usage_text,
-                                       &exit_now)) {
-            fputs("Run 'cardea verify --help' for the options.\n", stderr);
-            json_decref(reports);
-            return CARDEA_CLI_USAGE;
-        }
+    if (cardea_cli__next_option(&common, argc, argv, long_options,
+                                usage_text, &exit_now)
+        != -1) {
+        fputs("Run 'cardea verify --help' for the options.\n", stderr);
+        json_decref(reports);
+        return CARDEA_CLI_USAGE;
     }
     if (exit_now || optind >= argc) {
         if (!exit_now) {

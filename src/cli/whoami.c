@@ -10,6 +10,7 @@
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "sdk/sdk.h"
 
 static const char usage_text[] =
     "usage: cardea whoami [OPTIONS]\n"
@@ -23,26 +24,13 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static const char *
-type_name(cardea_data_owner_type type)
-{
-    switch (type) {
-    case CARDEA_DATA_OWNER_HCP:
-        return "hcp";
-    case CARDEA_DATA_OWNER_PATIENT:
-        return "patient";
-    case CARDEA_DATA_OWNER_DEVICE:
-        return "device";
-    default:
-        return "unknown";
-    }
-}
-
 static json_t *
 describe(const cardea_cli_client *client, const cardea_key_fingerprint *keys,
          size_t key_count)
 {
     cardea_session *session = client->session;
+    const char *owner_type =
+        cardea_sdk__type_name(cardea_session_data_owner_type(session));
     json_t *list = json_array();
     json_t *doc;
 
@@ -65,8 +53,7 @@ describe(const cardea_cli_client *client, const cardea_key_fingerprint *keys,
                     "login", client->profile.login, "userId",
                     cardea_session_user_id(session), "dataOwnerId",
                     cardea_session_data_owner_id(session), "dataOwnerType",
-                    type_name(cardea_session_data_owner_type(session)),
-                    "keys", list);
+                    owner_type, "keys", list);
     return doc;
 }
 
@@ -105,18 +92,15 @@ cardea_cli__whoami(int argc, char **argv)
     size_t key_count = 0;
     bool exit_now = false;
     json_t *doc = NULL;
-    int option;
     int status = CARDEA_CLI_FAILED;
 
     cardea_cli__common_init(&common);
     optind = 1;
-    while ((option = getopt_long(argc, argv, "", long_options, NULL))
-           != -1) {
-        if (!cardea_cli__common_option(&common, option, optarg, usage_text,
-                                       &exit_now)) {
-            fputs("Run 'cardea whoami --help' for the options.\n", stderr);
-            return CARDEA_CLI_USAGE;
-        }
+    if (cardea_cli__next_option(&common, argc, argv, long_options,
+                                usage_text, &exit_now)
+        != -1) {
+        fputs("Run 'cardea whoami --help' for the options.\n", stderr);
+        return CARDEA_CLI_USAGE;
     }
     if (exit_now) {
         return CARDEA_CLI_OK;

@@ -44,12 +44,12 @@
 
 #include "base/base.h"
 #include "cli/fhir.h"
+#include "test_cli.h"
 #include "test_server.h"
 
 #define PASSWORD "cli flow test password"
 #define PASSPHRASE "cli flow test key file passphrase"
 #define OUTPUT_MAX ((size_t)4 << 20)
-#define ARGS_MAX 32
 /* Maximum run time of one cardea command before it is killed. */
 #define COMMAND_TIMEOUT_MS 180000
 #define BUNDLE_COUNT 2
@@ -69,134 +69,11 @@ static char last_name[128];
 /* The hospital's encrypted key export, given to the doctors at login. */
 static char key_file[TEST_SERVER_PATH_MAX + 16];
 
-/* Output of one command. */
-typedef struct run_result {
-    int status;              /* exit status, or -1 when killed */
-    char *out;
-    char *err;
-} run_result;
-
-static void
-run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-    memset(r, 0, sizeof *r);
-}
-
-static char *
-slurp(const char *path)
-{
-    char *data = calloc(1, OUTPUT_MAX + 1);
-    FILE *file = fopen(path, "rb");
-
-    assert_non_null(data);
-    if (file != NULL) {
-        size_t len = fread(data, 1, OUTPUT_MAX, file);
-
-        data[len] = '\0';
-        fclose(file);
-    }
-    return data;
-}
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
-/* Runs cardea with `argv` (NULL-terminated, without the program). */
-static run_result
-run_argv(const char *const *args)
-{
-    char out_path[TEST_SERVER_PATH_MAX + 16];
-    char err_path[TEST_SERVER_PATH_MAX + 16];
-    const char *argv[ARGS_MAX + 2] = {CARDEA_TEST_BIN};
-    run_result r = {-1, NULL, NULL};
-    int status = 0;
-    long waited = 0;
-    size_t n = 1;
-    pid_t pid;
-
-    for (size_t i = 0; args[i] != NULL; i++) {
-        assert_true(n < ARGS_MAX);
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    test_server_path(out_path, sizeof out_path, &server, "run.out");
-    test_server_path(err_path, sizeof err_path, &server, "run.err");
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-        dup2(in, STDIN_FILENO);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        /* No controlling terminal: a prompt fails instead of waiting. */
-        setsid();
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (waited >= COMMAND_TIMEOUT_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            status = -1;
-            break;
-        }
-        sleep_ms(20);
-        waited += 20;
-    }
-    r.status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
-    return r;
-}
+static const test_cli cli = {&server, CARDEA_TEST_BIN, "run",
+                              COMMAND_TIMEOUT_MS, OUTPUT_MAX};
 
 /* Runs cardea with the arguments given, NULL-terminated. */
-static run_result
-run(const char *first, ...)
-{
-    const char *args[ARGS_MAX + 1];
-    size_t n = 0;
-    va_list ap;
-
-    va_start(ap, first);
-    for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
-        assert_true(n < ARGS_MAX);
-        args[n++] = a;
-    }
-    va_end(ap);
-    args[n] = NULL;
-    return run_argv(args);
-}
-
-static void
-expect_status(const run_result *r, int status, const char *what)
-{
-    if (r->status != status) {
-        fail_msg("%s: status %d, expected %d\nstdout: %.2000s\nstderr: "
-                 "%.2000s", what, r->status, status, r->out, r->err);
-    }
-}
-
-static json_t *
-parse_output(const run_result *r)
-{
-    json_error_t error;
-    json_t *doc = json_loads(r->out, 0, &error);
-
-    if (doc == NULL) {
-        fail_msg("output is not JSON (%s): %.2000s", error.text, r->out);
-    }
-    return doc;
-}
+#define run(...) test_cli_runl(&cli, __VA_ARGS__)
 
 static json_int_t
 int_member(const json_t *doc, const char *key)
@@ -243,11 +120,11 @@ static void
 add_user(char *owner_id, const char *login, const char *type,
          const char *parent, const char *data_owner_id)
 {
-    const char *args[ARGS_MAX] = {"admin", "--db", server.db_path, "user",
-                                  "add", "--login", login, "--password",
-                                  PASSWORD, "--type", type};
+    const char *args[TEST_CLI_ARGS_MAX] = {
+        "admin", "--db", server.db_path, "user", "add", "--login", login,
+        "--password", PASSWORD, "--type", type};
     size_t n = 11;
-    run_result r;
+    test_cli_result r;
 
     if (parent != NULL) {
         args[n++] = "--parent";
@@ -258,37 +135,37 @@ add_user(char *owner_id, const char *login, const char *type,
         args[n++] = data_owner_id;
     }
     args[n] = NULL;
-    r = run_argv(args);
-    expect_status(&r, 0, "admin user add");
+    r = test_cli_run(&cli, args);
+    test_cli_expect_status(&r, 0, "admin user add");
     r.out[strcspn(r.out, "\n")] = '\0';
     if (owner_id != NULL) {
         snprintf(owner_id, 64, "%s", r.out);
     }
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
 login(const char *user, const char *key_path)
 {
-    run_result r = key_path != NULL
+    test_cli_result r = key_path != NULL
                        ? run("--profile", user, "login", "--server",
                              server.base_url, "--user", user, "--key-file",
                              key_path, NULL)
                        : run("--profile", user, "login", "--server",
                              server.base_url, "--user", user, NULL);
 
-    expect_status(&r, 0, user);
+    test_cli_expect_status(&r, 0, user);
     assert_non_null(strstr(r.out, "Logged in as"));
     assert_null(strstr(r.out, PASSWORD));
     assert_null(strstr(r.err, PASSWORD));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static int
 group_setup(void **state)
 {
     char hospital[64];
-    run_result r;
+    test_cli_result r;
 
     (void)state;
     if (!test_server_start(&server, CARDEA_TEST_BIN, NULL)) {
@@ -313,8 +190,8 @@ group_setup(void **state)
     test_server_path(key_file, sizeof key_file, &server, "hospital.keys");
     r = run("--profile", "hospital", "key", "export", "--out", key_file,
             NULL);
-    expect_status(&r, 0, "key export");
-    run_free(&r);
+    test_cli_expect_status(&r, 0, "key export");
+    test_cli_free(&r);
     login("doctor-1", key_file);
     login("doctor-2", key_file);
     login("patient-1", NULL);
@@ -339,44 +216,44 @@ test_cli__help_and_usage(void **state)
         "login", "whoami", "import", "share", "share-patient", "get",
         "list", "export", "verify", "scan", "fhir", "key", "access-back",
     };
-    run_result r;
+    test_cli_result r;
 
     (void)state;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         r = run(commands[i], "--help", NULL);
-        expect_status(&r, 0, commands[i]);
+        test_cli_expect_status(&r, 0, commands[i]);
         assert_non_null(strstr(r.out, "usage: cardea"));
-        run_free(&r);
+        test_cli_free(&r);
     }
     r = run("frobnicate", NULL);
-    expect_status(&r, 2, "unknown command");
+    test_cli_expect_status(&r, 2, "unknown command");
     assert_non_null(strstr(r.err, "cardea: error: unknown command "
                                   "'frobnicate'"));
-    run_free(&r);
+    test_cli_free(&r);
     /* The plaintext export is gone: only `cardea key export` remains. */
     r = run("--profile", "hospital", "keys", "export", "--output",
             "never-written.json", NULL);
-    expect_status(&r, 2, "keys export");
+    test_cli_expect_status(&r, 2, "keys export");
     assert_non_null(strstr(r.err, "unknown command 'keys'"));
     assert_int_equal(access("never-written.json", F_OK), -1);
-    run_free(&r);
+    test_cli_free(&r);
     r = run("get", "spaceship", "x", NULL);
-    expect_status(&r, 2, "unknown type");
+    test_cli_expect_status(&r, 2, "unknown type");
     assert_non_null(strstr(r.err, "unknown entity type 'spaceship'"));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
 test_cli__missing_profile_says_login(void **state)
 {
-    run_result r;
+    test_cli_result r;
 
     (void)state;
     r = run("--profile", "nobody", "whoami", NULL);
-    expect_status(&r, 1, "whoami without login");
+    test_cli_expect_status(&r, 1, "whoami without login");
     assert_non_null(strstr(r.err, "cardea: error: profile 'nobody'"));
     assert_non_null(strstr(r.err, "cardea login"));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
@@ -384,7 +261,7 @@ test_cli__profile_is_private(void **state)
 {
     char path[TEST_SERVER_PATH_MAX + 64];
     struct stat st;
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     (void)state;
@@ -397,8 +274,8 @@ test_cli__profile_is_private(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
     r = run("--profile", "doctor-2", "--json", "whoami", NULL);
-    expect_status(&r, 0, "whoami");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 0, "whoami");
+    doc = test_cli_parse_json(&r);
     assert_string_equal(json_string_value(json_object_get(doc,
                                                           "dataOwnerId")),
                         doctor2_id);
@@ -406,7 +283,7 @@ test_cli__profile_is_private(void **state)
                                                           "dataOwnerType")),
                         "hcp");
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 /* ---- import, share, read back ------------------------------------------- */
@@ -414,14 +291,14 @@ test_cli__profile_is_private(void **state)
 static void
 test_cli__import_two_bundles(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     (void)state;
     r = run("--profile", "doctor-1", "import", "--json", bundles[0],
             bundles[1], NULL);
-    expect_status(&r, 0, "import");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 0, "import");
+    doc = test_cli_parse_json(&r);
     assert_int_equal(int_member(doc, "created"),
                      plan_sizes[0] + plan_sizes[1]);
     assert_int_equal(int_member(doc, "present"), 0);
@@ -432,44 +309,44 @@ test_cli__import_two_bundles(void **state)
                    "created"),
         plan_sizes[1]);
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
 test_cli__reimport_is_idempotent(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     (void)state;
     r = run("--profile", "doctor-1", "--json", "import", bundles[0],
             bundles[1], NULL);
-    expect_status(&r, 0, "import again");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 0, "import again");
+    doc = test_cli_parse_json(&r);
     assert_int_equal(int_member(doc, "created"), 0);
     assert_int_equal(int_member(doc, "present"),
                      plan_sizes[0] + plan_sizes[1]);
     assert_int_equal(int_member(doc, "failed"), 0);
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
 test_cli__patient_reads_nothing_before_share(void **state)
 {
-    run_result r;
+    test_cli_result r;
 
     (void)state;
     r = run("--profile", "patient-1", "verify", bundles[0], NULL);
-    expect_status(&r, 1, "verify before the share");
+    test_cli_expect_status(&r, 1, "verify before the share");
     assert_non_null(strstr(r.err, patient_ids[0]));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
 test_cli__share_patient(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     (void)state;
@@ -477,8 +354,8 @@ test_cli__share_patient(void **state)
         r = run("--profile", "doctor-1", "share-patient", patient_ids[i],
                 "--with", patient_ids[i], "--with", doctor2_id, "--json",
                 NULL);
-        expect_status(&r, 0, "share-patient");
-        doc = parse_output(&r);
+        test_cli_expect_status(&r, 0, "share-patient");
+        doc = test_cli_parse_json(&r);
         assert_int_equal(int_member(doc, "failed"), 0);
         assert_int_equal(
             1 + int_member(json_object_get(doc, "entities"),
@@ -487,7 +364,7 @@ test_cli__share_patient(void **state)
                 + int_member(json_object_get(doc, "entities"), "Document"),
             plan_sizes[i]);
         json_decref(doc);
-        run_free(&r);
+        test_cli_free(&r);
     }
 }
 
@@ -496,21 +373,22 @@ static void
 expect_read_back(const char *profile, const char *const *files,
                  size_t file_count, size_t expected)
 {
-    const char *args[ARGS_MAX] = {"--profile", profile, "--json", "verify"};
+    const char *args[TEST_CLI_ARGS_MAX] = {"--profile", profile, "--json",
+                                           "verify"};
     size_t n = 4;
     size_t equal = 0;
     json_t *file;
     size_t index;
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     for (size_t i = 0; i < file_count; i++) {
         args[n++] = files[i];
     }
     args[n] = NULL;
-    r = run_argv(args);
-    expect_status(&r, 0, profile);
-    doc = parse_output(&r);
+    r = test_cli_run(&cli, args);
+    test_cli_expect_status(&r, 0, profile);
+    doc = test_cli_parse_json(&r);
     assert_true(json_is_true(json_object_get(doc, "ok")));
     json_array_foreach(json_object_get(doc, "files"), index, file) {
         assert_int_equal(int_member(file, "missing"), 0);
@@ -522,7 +400,7 @@ expect_read_back(const char *profile, const char *const *files,
     }
     assert_int_equal(equal, expected);
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
@@ -544,20 +422,20 @@ test_cli__doctor2_reads_back(void **state)
 static void
 test_cli__patient_cannot_read_other(void **state)
 {
-    run_result r;
+    test_cli_result r;
 
     (void)state;
     r = run("--profile", "patient-1", "get", "patient", patient_ids[1],
             NULL);
-    expect_status(&r, 1, "get another patient");
+    test_cli_expect_status(&r, 1, "get another patient");
     assert_non_null(strstr(r.err, "not found, or not shared"));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
 test_cli__list_by_code_and_patient(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *doc;
     json_t *entity;
     size_t index;
@@ -566,8 +444,8 @@ test_cli__list_by_code_and_patient(void **state)
     /* patient-01.json has one Condition with SNOMED CT 162864005. */
     r = run("--profile", "doctor-2", "--json", "list", "healthelement",
             "--code", "http://snomed.info/sct|162864005", NULL);
-    expect_status(&r, 0, "list by code");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 0, "list by code");
+    doc = test_cli_parse_json(&r);
     assert_int_equal(json_array_size(json_object_get(doc, "entities")), 1);
     json_array_foreach(json_object_get(doc, "entities"), index, entity) {
         char *codes = json_dumps(json_object_get(entity, "codes"), 0);
@@ -577,26 +455,26 @@ test_cli__list_by_code_and_patient(void **state)
         free(codes);
     }
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
     r = run("--profile", "patient-2", "--json", "list", "document",
             "--patient", patient_ids[1], NULL);
-    expect_status(&r, 0, "list documents of a patient");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 0, "list documents of a patient");
+    doc = test_cli_parse_json(&r);
     assert_int_equal(json_array_size(json_object_get(doc, "entities")), 74);
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
 test_cli__export_bundle(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     (void)state;
     r = run("--profile", "patient-1", "export", patient_ids[0], NULL);
-    expect_status(&r, 0, "export");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 0, "export");
+    doc = test_cli_parse_json(&r);
     assert_string_equal(json_string_value(json_object_get(doc,
                                                           "resourceType")),
                         "Bundle");
@@ -604,7 +482,7 @@ test_cli__export_bundle(void **state)
     assert_int_equal(json_array_size(json_object_get(doc, "entry")),
                      1 + 1 + 3 + 48);
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 /* ---- database scan ------------------------------------------------------ */
@@ -612,21 +490,21 @@ test_cli__export_bundle(void **state)
 static void
 test_cli__scan_finds_no_leak(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     (void)state;
     r = run("scan", "--db", server.db_path, "--bundle", bundles[0],
             "--bundle", bundles[1], "--json", NULL);
-    expect_status(&r, 0, "scan");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 0, "scan");
+    doc = test_cli_parse_json(&r);
     assert_int_equal(int_member(doc, "patientIds"), 2);
     assert_int_equal(int_member(doc, "patientIdLeaks"), 0);
     assert_true(int_member(doc, "strings") > 100);
     assert_int_equal(int_member(doc, "stringLeaks"), 0);
     assert_int_equal(int_member(doc, "clearFields"), 0);
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
     for (size_t i = 0; i < BUNDLE_COUNT; i++) {
         char profile[32];
 
@@ -634,13 +512,13 @@ test_cli__scan_finds_no_leak(void **state)
         r = run("--profile", profile, "scan", "--db", server.db_path,
                 "--bundle", bundles[i], "--access-control-keys", "--json",
                 NULL);
-        expect_status(&r, 0, "scan of access-control keys");
-        doc = parse_output(&r);
+        test_cli_expect_status(&r, 0, "scan of access-control keys");
+        doc = test_cli_parse_json(&r);
         assert_true(int_member(doc, "accessControlKeys") > 0);
         assert_int_equal(int_member(doc, "accessControlKeyLeaks"), 0);
         assert_true(int_member(doc, "sdKeysFound") > 0);
         json_decref(doc);
-        run_free(&r);
+        test_cli_free(&r);
     }
 }
 
@@ -684,21 +562,21 @@ static void
 test_cli__scan_rejects_plaintext(void **state)
 {
     char path[TEST_SERVER_PATH_MAX + 16];
-    run_result r;
+    test_cli_result r;
     json_t *doc;
 
     (void)state;
     test_server_path(path, sizeof path, &server, "leaky.sqlite");
     leaky_copy(path);
     r = run("scan", "--db", path, "--bundle", bundles[0], "--json", NULL);
-    expect_status(&r, 1, "scan of a leaky copy");
-    doc = parse_output(&r);
+    test_cli_expect_status(&r, 1, "scan of a leaky copy");
+    doc = test_cli_parse_json(&r);
     assert_true(int_member(doc, "stringLeaks") >= 1);
     assert_int_equal(int_member(doc, "clearFields"), 1);
     json_decref(doc);
     assert_null(strstr(r.err, last_name));
     assert_null(strstr(r.out, last_name));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 /* ---- bad input ---------------------------------------------------------- */
@@ -714,18 +592,18 @@ expect_rejected(const char *bad, const char *words,
                 const char *bad_patient_identity)
 {
     char id[CARDEA_FHIR_ID_LEN + 1];
-    run_result r;
+    test_cli_result r;
     json_t *doc;
     json_t *files;
 
     r = run("--profile", "doctor-1", "--json", "import", bundles[0], bad,
             bundles[1], NULL);
-    expect_status(&r, 1, bad);
+    test_cli_expect_status(&r, 1, bad);
     if (strstr(r.err, bad) == NULL || strstr(r.err, words) == NULL
         || strstr(r.err, "cardea: error: ") == NULL) {
         fail_msg("%s: stderr lacks \"%s\": %s", bad, words, r.err);
     }
-    doc = parse_output(&r);
+    doc = test_cli_parse_json(&r);
     files = json_object_get(doc, "files");
     assert_int_equal(json_array_size(files), 3);
     assert_string_equal(json_string_value(json_object_get(
@@ -737,15 +615,15 @@ expect_rejected(const char *bad, const char *words,
     assert_int_equal(int_member(doc, "created"), 0);
     assert_int_equal(int_member(doc, "rejected"), 1);
     json_decref(doc);
-    run_free(&r);
+    test_cli_free(&r);
     if (bad_patient_identity == NULL) {
         return;
     }
     assert_int_equal(cardea_fhir__entity_id(id, bad_patient_identity),
                      CARDEA_OK);
     r = run("--profile", "doctor-1", "get", "patient", id, NULL);
-    expect_status(&r, 1, "get the patient of a rejected file");
-    run_free(&r);
+    test_cli_expect_status(&r, 1, "get the patient of a rejected file");
+    test_cli_free(&r);
 }
 
 static void
@@ -835,17 +713,17 @@ static void
 expect_login_rejected(const char *profile, const char *file,
                       const char *words)
 {
-    run_result r = run("--profile", profile, "login", "--server",
-                       server.base_url, "--user", "doctor-1", "--key-file",
-                       file, NULL);
+    test_cli_result r = run("--profile", profile, "login", "--server",
+                            server.base_url, "--user", "doctor-1", "--key-file",
+                            file, NULL);
 
-    expect_status(&r, 1, words);
+    test_cli_expect_status(&r, 1, words);
     if (strstr(r.err, words) == NULL) {
         fail_msg("expected '%s' in stderr: %.2000s", words, r.err);
     }
     assert_null(strstr(r.out, "Logged in as"));
     assert_null(strstr(r.err, PASSPHRASE));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 static void
@@ -862,10 +740,10 @@ test_cli__login_key_file_wrong_passphrase(void **state)
 
     /* A failed login leaves an existing profile as it was. */
     snprintf(path, sizeof path, "%s/doctor-1/profile.json", config_dir);
-    before = slurp(path);
+    before = test_cli_slurp(path, OUTPUT_MAX);
     assert_true(strlen(before) > 0);
     expect_login_rejected("doctor-1", key_file, "wrong passphrase");
-    after = slurp(path);
+    after = test_cli_slurp(path, OUTPUT_MAX);
     assert_string_equal(before, after);
     free(before);
     free(after);

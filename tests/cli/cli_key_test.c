@@ -32,12 +32,12 @@
 #include <jansson.h>
 
 #include "cardea/cardea.h"
+#include "test_cli.h"
 #include "test_server.h"
 
 #define PASSWORD "cli key test password"
 #define PASSPHRASE "export passphrase for the cli test"
 #define OUTPUT_MAX ((size_t)1 << 20)
-#define ARGS_MAX 24
 #define COMMAND_TIMEOUT_MS 120000
 
 static test_server server;
@@ -48,155 +48,56 @@ static char recovery_key[128];
 static char first_fp[33];
 static char export_path[TEST_SERVER_PATH_MAX + 16];
 
-typedef struct run_result {
-    int status;
-    char *out;
-    char *err;
-} run_result;
+static const test_cli cli = {&server, CARDEA_TEST_BIN, "key",
+                              COMMAND_TIMEOUT_MS, OUTPUT_MAX};
 
-static void
-run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-    memset(r, 0, sizeof *r);
-}
-
-static char *
-slurp(const char *path)
-{
-    char *data = calloc(1, OUTPUT_MAX + 1);
-    FILE *file = fopen(path, "rb");
-
-    assert_non_null(data);
-    if (file != NULL) {
-        size_t len = fread(data, 1, OUTPUT_MAX, file);
-
-        data[len] = '\0';
-        fclose(file);
-    }
-    return data;
-}
-
-/* Runs cardea with the arguments given, NULL-terminated, stdin empty. */
-static run_result
-run(const char *first, ...)
-{
-    char out_path[TEST_SERVER_PATH_MAX + 16];
-    char err_path[TEST_SERVER_PATH_MAX + 16];
-    const char *argv[ARGS_MAX + 2] = {CARDEA_TEST_BIN};
-    run_result r = {-1, NULL, NULL};
-    int status = 0;
-    long waited = 0;
-    size_t n = 1;
-    va_list ap;
-    pid_t pid;
-
-    va_start(ap, first);
-    for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
-        assert_true(n < ARGS_MAX);
-        argv[n++] = a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    test_server_path(out_path, sizeof out_path, &server, "key.out");
-    test_server_path(err_path, sizeof err_path, &server, "key.err");
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-        dup2(in, STDIN_FILENO);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        setsid();
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        struct timespec ts = {0, 20 * 1000000L};
-
-        if (waited >= COMMAND_TIMEOUT_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            status = -1;
-            break;
-        }
-        nanosleep(&ts, NULL);
-        waited += 20;
-    }
-    r.status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
-    return r;
-}
-
-static void
-expect_status(const run_result *r, int status, const char *what)
-{
-    if (r->status != status) {
-        fail_msg("%s: status %d, expected %d\nstdout: %.2000s\nstderr: "
-                 "%.2000s", what, r->status, status, r->out, r->err);
-    }
-}
-
-static json_t *
-parse_output(const run_result *r)
-{
-    json_t *doc = json_loads(r->out, 0, NULL);
-
-    if (doc == NULL) {
-        fail_msg("output is not JSON: %.2000s", r->out);
-    }
-    return doc;
-}
+/* Runs cardea with the arguments given, NULL-terminated. */
+#define run(...) test_cli_runl(&cli, __VA_ARGS__)
 
 static void
 add_user(char *owner_id, const char *login, const char *type)
 {
-    run_result r = run("admin", "--db", server.db_path, "user", "add",
-                       "--login", login, "--password", PASSWORD, "--type",
-                       type, NULL);
+    test_cli_result r = run("admin", "--db", server.db_path, "user", "add",
+                            "--login", login, "--password", PASSWORD, "--type",
+                            type, NULL);
 
-    expect_status(&r, 0, "admin user add");
+    test_cli_expect_status(&r, 0, "admin user add");
     r.out[strcspn(r.out, "\n")] = '\0';
     snprintf(owner_id, 64, "%s", r.out);
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 /* Logs `user` in under profile `profile` (one device). */
 static void
 login(const char *profile, const char *user)
 {
-    run_result r = run("--profile", profile, "login", "--server",
-                       server.base_url, "--user", user, NULL);
+    test_cli_result r = run("--profile", profile, "login", "--server",
+                            server.base_url, "--user", user, NULL);
 
-    expect_status(&r, 0, profile);
-    run_free(&r);
+    test_cli_expect_status(&r, 0, profile);
+    test_cli_free(&r);
 }
 
 /* The fingerprints of a profile: {fp: verified}. */
 static json_t *
 fingerprints(const char *profile)
 {
-    run_result r = run("--profile", profile, "--json", "key", "fingerprint",
-                       NULL);
+    test_cli_result r = run("--profile", profile, "--json", "key",
+                                 "fingerprint", NULL);
     json_t *list;
     json_t *map = json_object();
     json_t *row;
     size_t i;
 
-    expect_status(&r, 0, "key fingerprint --json");
-    list = parse_output(&r);
+    test_cli_expect_status(&r, 0, "key fingerprint --json");
+    list = test_cli_parse_json(&r);
     json_array_foreach(list, i, row) {
         json_object_set(map, json_string_value(json_object_get(
                                  row, "fingerprint")),
                         json_object_get(row, "verified"));
     }
     json_decref(list);
-    run_free(&r);
+    test_cli_free(&r);
     return map;
 }
 
@@ -205,7 +106,7 @@ fingerprints(const char *profile)
 static void
 test_cli_key__fingerprint_text_json_qr(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *map;
     const char *fp;
     json_t *verified;
@@ -220,15 +121,15 @@ test_cli_key__fingerprint_text_json_qr(void **state)
     }
     json_decref(map);
     r = run("--profile", "doc", "key", "fingerprint", "--qr", NULL);
-    expect_status(&r, 0, "key fingerprint --qr");
+    test_cli_expect_status(&r, 0, "key fingerprint --qr");
     assert_non_null(strstr(r.out, first_fp));
     /* Full and half blocks of the drawing, in UTF-8. */
     assert_non_null(strstr(r.out, "\xe2\x96\x88"));
     assert_non_null(strstr(r.out, "\xe2\x96\x80"));
-    run_free(&r);
+    test_cli_free(&r);
     r = run("--profile", "doc", "key", "frobnicate", NULL);
-    expect_status(&r, 2, "unknown key command");
-    run_free(&r);
+    test_cli_expect_status(&r, 2, "unknown key command");
+    test_cli_free(&r);
 }
 
 /* ---- recovery key ------------------------------------------------------- */
@@ -236,48 +137,48 @@ test_cli_key__fingerprint_text_json_qr(void **state)
 static void
 test_cli_key__recovery_key_on_new_device(void **state)
 {
-    run_result r;
+    test_cli_result r;
     json_t *map;
 
     (void)state;
     r = run("--profile", "doc", "key", "recovery-key", "create",
             "--lifetime", "soon", NULL);
-    expect_status(&r, 2, "bad --lifetime");
+    test_cli_expect_status(&r, 2, "bad --lifetime");
     assert_non_null(strstr(r.err, "--lifetime"));
-    run_free(&r);
+    test_cli_free(&r);
     r = run("--profile", "doc", "key", "recovery-key", "create",
             "--lifetime", "2h", NULL);
-    expect_status(&r, 0, "recovery-key create");
+    test_cli_expect_status(&r, 0, "recovery-key create");
     r.out[strcspn(r.out, "\n")] = '\0';
     assert_int_equal(strlen(r.out), 64);
     snprintf(recovery_key, sizeof recovery_key, "%s", r.out);
-    run_free(&r);
+    test_cli_free(&r);
 
     login("doc-2", "doc");
     r = run("--profile", "doc-2", "key", "recover",
             "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH-IIII-JJJJ-KKKK-LLLL-"
             "MMMA", NULL);
-    expect_status(&r, 1, "recover with a wrong key");
+    test_cli_expect_status(&r, 1, "recover with a wrong key");
     assert_non_null(strstr(r.err, "no recovery data"));
-    run_free(&r);
+    test_cli_free(&r);
     r = run("--profile", "doc-2", "key", "recover", recovery_key, NULL);
-    expect_status(&r, 0, "recover");
+    test_cli_expect_status(&r, 0, "recover");
     assert_non_null(strstr(r.out, "recovered 1 key pair"));
-    run_free(&r);
+    test_cli_free(&r);
     map = fingerprints("doc-2");
     assert_int_equal(json_object_size(map), 2);
     assert_true(json_is_false(json_object_get(map, first_fp)));
     json_decref(map);
     r = run("--profile", "doc-2", "key", "verify", first_fp, NULL);
-    expect_status(&r, 0, "key verify");
-    run_free(&r);
+    test_cli_expect_status(&r, 0, "key verify");
+    test_cli_free(&r);
     map = fingerprints("doc-2");
     assert_true(json_is_true(json_object_get(map, first_fp)));
     json_decref(map);
     r = run("--profile", "doc-2", "key", "verify", "00112233445566778899aa",
             NULL);
-    expect_status(&r, 1, "verify an unknown key");
-    run_free(&r);
+    test_cli_expect_status(&r, 1, "verify an unknown key");
+    test_cli_free(&r);
 }
 
 /* ---- encrypted export and import ---------------------------------------- */
@@ -286,7 +187,7 @@ static void
 test_cli_key__export_import(void **state)
 {
     struct stat st;
-    run_result r;
+    test_cli_result r;
     json_t *map;
     char *text;
 
@@ -294,33 +195,33 @@ test_cli_key__export_import(void **state)
     test_server_path(export_path, sizeof export_path, &server, "doc.keys");
     setenv("CARDEA_PASSPHRASE", PASSPHRASE, 1);
     r = run("--profile", "doc", "key", "export", "--out", export_path, NULL);
-    expect_status(&r, 0, "key export");
-    run_free(&r);
+    test_cli_expect_status(&r, 0, "key export");
+    test_cli_free(&r);
     assert_int_equal(stat(export_path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    text = slurp(export_path);
+    text = test_cli_slurp(export_path, OUTPUT_MAX);
     assert_non_null(strstr(text, "\"argon2id\""));
     assert_non_null(strstr(text, "\"aes-256-gcm\""));
     assert_null(strstr(text, "privateKey"));
     free(text);
     /* An existing file is never replaced. */
     r = run("--profile", "doc", "key", "export", "--out", export_path, NULL);
-    expect_status(&r, 1, "export over an existing file");
-    run_free(&r);
+    test_cli_expect_status(&r, 1, "export over an existing file");
+    test_cli_free(&r);
 
     login("doc-3", "doc");
     setenv("CARDEA_PASSPHRASE", "not the passphrase", 1);
     r = run("--profile", "doc-3", "key", "import", export_path, NULL);
-    expect_status(&r, 1, "import with a wrong passphrase");
+    test_cli_expect_status(&r, 1, "import with a wrong passphrase");
     assert_non_null(strstr(r.err, "wrong passphrase"));
-    run_free(&r);
+    test_cli_free(&r);
     map = fingerprints("doc-3");
     assert_null(json_object_get(map, first_fp));
     json_decref(map);
     setenv("CARDEA_PASSPHRASE", PASSPHRASE, 1);
     r = run("--profile", "doc-3", "key", "import", export_path, NULL);
-    expect_status(&r, 0, "import");
-    run_free(&r);
+    test_cli_expect_status(&r, 0, "import");
+    test_cli_free(&r);
     map = fingerprints("doc-3");
     assert_true(json_is_true(json_object_get(map, first_fp)));
     json_decref(map);
@@ -373,7 +274,7 @@ test_cli_key__access_back(void **state)
     char element[64];
     char task[64];
     char new_fp[33] = "";
-    run_result r;
+    test_cli_result r;
     json_t *list;
     json_t *map;
     const char *fp;
@@ -391,16 +292,16 @@ test_cli_key__access_back(void **state)
     }
     json_decref(map);
     r = run("--profile", "doc-4", "get", "healthelement", element, NULL);
-    expect_status(&r, 1, "read before access back");
-    run_free(&r);
+    test_cli_expect_status(&r, 1, "read before access back");
+    test_cli_free(&r);
     r = run("--profile", "doc-4", "access-back", "request", NULL);
-    expect_status(&r, 0, "access-back request");
+    test_cli_expect_status(&r, 0, "access-back request");
     assert_non_null(strstr(r.out, "asked 1 counterpart"));
-    run_free(&r);
+    test_cli_free(&r);
 
     r = run("--profile", "peer", "--json", "access-back", "list", NULL);
-    expect_status(&r, 0, "access-back list");
-    list = parse_output(&r);
+    test_cli_expect_status(&r, 0, "access-back list");
+    list = test_cli_parse_json(&r);
     assert_int_equal(json_array_size(list), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(list, 0), "dataOwnerId")),
@@ -412,24 +313,24 @@ test_cli_key__access_back(void **state)
              json_string_value(json_object_get(json_array_get(list, 0),
                                                "id")));
     json_decref(list);
-    run_free(&r);
+    test_cli_free(&r);
     r = run("--profile", "peer", "access-back", "apply", task,
             "--fingerprint", first_fp, NULL);
-    expect_status(&r, 1, "apply with another fingerprint");
+    test_cli_expect_status(&r, 1, "apply with another fingerprint");
     assert_non_null(strstr(r.err, "not applied"));
-    run_free(&r);
+    test_cli_free(&r);
     r = run("--profile", "peer", "access-back", "apply", task,
             "--fingerprint", new_fp, NULL);
-    expect_status(&r, 0, "access-back apply");
-    run_free(&r);
+    test_cli_expect_status(&r, 0, "access-back apply");
+    test_cli_free(&r);
     r = run("--profile", "doc-4", "get", "healthelement", element, NULL);
-    expect_status(&r, 0, "read after access back");
+    test_cli_expect_status(&r, 0, "read after access back");
     assert_non_null(strstr(r.out, "peer to doc"));
-    run_free(&r);
+    test_cli_free(&r);
     r = run("--profile", "peer", "access-back", "list", NULL);
-    expect_status(&r, 0, "access-back list after apply");
+    test_cli_expect_status(&r, 0, "access-back list after apply");
     assert_non_null(strstr(r.out, "no pending"));
-    run_free(&r);
+    test_cli_free(&r);
 }
 
 /* ---- runner ------------------------------------------------------------- */

@@ -24,6 +24,7 @@
 
 #include "cardea/cardea.h"
 #include "sdk/exchange.h"
+#include "test_entity.h"
 #include "test_server.h"
 
 #define PASSWORD "correct horse battery"
@@ -56,14 +57,6 @@ static size_t user_count;
 /* Ids of anonymous data owners, for the final database scan. */
 static char anonymous_ids[USERS_MAX][64];
 static size_t anonymous_count;
-
-static bool
-on_anonymous(void *u, const char *id, cardea_data_owner_type type)
-{
-    (void)u;
-    (void)id;
-    return type == CARDEA_DATA_OWNER_PATIENT;
-}
 
 static cardea_err
 on_recover(void *u, const cardea_data_owner_info *h, size_t hn,
@@ -158,7 +151,8 @@ user_new(const char *type)
     assert_int_equal(cardea_transport_curl_new(&u->curl, NULL), CARDEA_OK);
     u->strategies.version = CARDEA_CRYPTO_STRATEGIES_VERSION;
     u->strategies.user = u;
-    u->strategies.data_owner_requires_anonymous_delegation = on_anonymous;
+    u->strategies.data_owner_requires_anonymous_delegation =
+        test_entity_anonymous_patients;
     u->strategies.recover_and_verify_keys = on_recover;
     u->strategies.generate_new_key_for_data_owner = on_generate;
     u->strategies.notify_key_pair_generation = on_notify;
@@ -182,15 +176,6 @@ users_close(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static json_t *
-parse(const char *text)
-{
-    json_t *value = json_loads(text, 0, NULL);
-
-    assert_non_null(value);
-    return value;
-}
-
 /* Creates a health element with `descr`; returns its id (static). */
 static const char *
 create_element(user *u, const char *descr,
@@ -209,7 +194,7 @@ create_element(user *u, const char *descr,
         fail_msg("create by %s: %s: %s", u->login, cardea_strerror(err),
                  cardea_session_errmsg(u->session));
     }
-    created = parse(out);
+    created = test_entity_parse(out);
     assert_string_equal(json_string_value(json_object_get(created, "descr")),
                         descr);
     assert_non_null(json_object_get(created, "rev"));
@@ -235,36 +220,6 @@ share(user *from, const char *id, const user *to, cardea_access_level level)
     cardea_free(out);
 }
 
-static void
-assert_reads(user *u, const char *id, const char *descr)
-{
-    char *out = NULL;
-    json_t *entity;
-    cardea_err err = cardea_entity_get(&out, u->session,
-                                       CARDEA_ENTITY_HEALTH_ELEMENT, id);
-
-    if (err != CARDEA_OK) {
-        fail_msg("get by %s: %s: %s", u->login, cardea_strerror(err),
-                 cardea_session_errmsg(u->session));
-    }
-    entity = parse(out);
-    assert_string_equal(json_string_value(json_object_get(entity, "descr")),
-                        descr);
-    json_decref(entity);
-    cardea_free(out);
-}
-
-static void
-assert_refused(user *u, const char *id)
-{
-    char *out = NULL;
-    cardea_err err = cardea_entity_get(&out, u->session,
-                                       CARDEA_ENTITY_HEALTH_ELEMENT, id);
-
-    assert_int_not_equal(err, CARDEA_OK);
-    assert_null(out);
-}
-
 /* ---- sharing in four directions ---------------------------------------- */
 
 static void
@@ -279,12 +234,12 @@ test_share__explicit_to_explicit(void **state)
     (void)state;
     id = create_element(a, SECRET_WORD "-ee", NULL);
     snprintf(saved, sizeof saved, "%s", id);
-    assert_refused(b, saved);
+    test_entity_assert_refused(b->session, saved);
     share(a, saved, b, CARDEA_ACCESS_READ);
-    assert_reads(b, saved, SECRET_WORD "-ee");
-    assert_refused(stranger, saved);
+    test_entity_assert_reads(b->session, b->login, saved, SECRET_WORD "-ee");
+    test_entity_assert_refused(stranger->session, saved);
     /* The author reads its own entity too. */
-    assert_reads(a, saved, SECRET_WORD "-ee");
+    test_entity_assert_reads(a->session, a->login, saved, SECRET_WORD "-ee");
 }
 
 static void
@@ -301,13 +256,14 @@ test_share__explicit_to_anonymous_needs_reload(void **state)
                                                  NULL));
     share(hcp, id, patient, CARDEA_ACCESS_READ);
     /* First share to the patient: invisible until force_reload. */
-    assert_refused(patient, id);
+    test_entity_assert_refused(patient->session, id);
     assert_int_equal(cardea_session_force_reload(patient->session),
                      CARDEA_OK);
-    assert_reads(patient, id, SECRET_WORD "-ea");
-    assert_refused(stranger, id);
+    test_entity_assert_reads(patient->session, patient->login,
+                             id, SECRET_WORD "-ea");
+    test_entity_assert_refused(stranger->session, id);
     /* The HCP still finds the exchange data through the map. */
-    assert_reads(hcp, id, SECRET_WORD "-ea");
+    test_entity_assert_reads(hcp->session, hcp->login, id, SECRET_WORD "-ea");
 }
 
 static void
@@ -326,7 +282,7 @@ test_share__anonymous_to_explicit(void **state)
     assert_int_equal(cardea_entity_get(&out, patient->session,
                                        CARDEA_ENTITY_HEALTH_ELEMENT, id),
                      CARDEA_OK);
-    created = parse(out);
+    created = test_entity_parse(out);
     /* An anonymous author is written as "*". */
     assert_string_equal(json_string_value(json_object_get(created, "author")),
                         "*");
@@ -336,9 +292,10 @@ test_share__anonymous_to_explicit(void **state)
     cardea_free(out);
 
     share(patient, id, hcp, CARDEA_ACCESS_WRITE);
-    assert_reads(hcp, id, SECRET_WORD "-ae");
-    assert_refused(stranger, id);
-    assert_reads(patient, id, SECRET_WORD "-ae");
+    test_entity_assert_reads(hcp->session, hcp->login, id, SECRET_WORD "-ae");
+    test_entity_assert_refused(stranger->session, id);
+    test_entity_assert_reads(patient->session, patient->login,
+                             id, SECRET_WORD "-ae");
 }
 
 static void
@@ -354,10 +311,10 @@ test_share__anonymous_to_anonymous(void **state)
     snprintf(id, sizeof id, "%s", create_element(p1, SECRET_WORD "-aa",
                                                  NULL));
     share(p1, id, p2, CARDEA_ACCESS_READ);
-    assert_refused(p2, id);
+    test_entity_assert_refused(p2->session, id);
     assert_int_equal(cardea_session_force_reload(p2->session), CARDEA_OK);
-    assert_reads(p2, id, SECRET_WORD "-aa");
-    assert_refused(stranger, id);
+    test_entity_assert_reads(p2->session, p2->login, id, SECRET_WORD "-aa");
+    test_entity_assert_refused(stranger->session, id);
 }
 
 static void
@@ -378,10 +335,12 @@ test_share__create_with_delegates(void **state)
     opts.delegate_count = 2;
     snprintf(id, sizeof id, "%s", create_element(hcp, SECRET_WORD "-cd",
                                                  &opts));
-    assert_reads(other, id, SECRET_WORD "-cd");
+    test_entity_assert_reads(other->session, other->login,
+                             id, SECRET_WORD "-cd");
     assert_int_equal(cardea_session_force_reload(patient->session),
                      CARDEA_OK);
-    assert_reads(patient, id, SECRET_WORD "-cd");
+    test_entity_assert_reads(patient->session, patient->login,
+                             id, SECRET_WORD "-cd");
 }
 
 /* ---- delegate key verification ------------------------------------------ */
@@ -450,7 +409,7 @@ test_share__rejected_key_gets_nothing(void **state)
                                                  NULL));
     share(a, id, b, CARDEA_ACCESS_READ);
     assert_int_equal(a->verify_calls, 1);
-    assert_reads(b, id, SECRET_WORD "-rk");
+    test_entity_assert_reads(b->session, b->login, id, SECRET_WORD "-rk");
     assert_int_equal(cardea_entity_get(&out, b2.session,
                                        CARDEA_ENTITY_HEALTH_ELEMENT, id),
                      CARDEA_EVERIFY);
@@ -480,7 +439,7 @@ test_share__all_keys_rejected_denied(void **state)
                      CARDEA_EDENIED);
     assert_null(out);
     assert_non_null(strstr(cardea_session_errmsg(a->session), b->owner_id));
-    assert_refused(b, id);
+    test_entity_assert_refused(b->session, id);
 }
 
 /* ---- cost of reading ---------------------------------------------------- */
@@ -512,7 +471,7 @@ test_share__hundred_reads_one_decryption(void **state)
         char descr[32];
 
         snprintf(descr, sizeof descr, "bulk-%d", i);
-        assert_reads(b, ids[i], descr);
+        test_entity_assert_reads(b->session, b->login, ids[i], descr);
     }
     /* One exchange data, whose exchange key alone is decrypted once. */
     assert_int_equal(cardea_rsa__private_op_count() - before, 1);
@@ -522,7 +481,7 @@ test_share__hundred_reads_one_decryption(void **state)
                                               CARDEA_ENTITY_HEALTH_ELEMENT,
                                               id_list, 100),
                      CARDEA_OK);
-    list = parse(out);
+    list = test_entity_parse(out);
     assert_int_equal(json_array_size(list), 100);
     assert_int_equal(failed_count, 0);
     /* byIds afterwards costs nothing more. */
@@ -557,7 +516,7 @@ test_entity__modify_match_and_by_ids(void **state)
     assert_int_equal(cardea_entity_get(&out, a->session,
                                        CARDEA_ENTITY_HEALTH_ELEMENT, id),
                      CARDEA_OK);
-    entity = parse(out);
+    entity = test_entity_parse(out);
     cardea_free(out);
     json_object_set_new(entity, "descr", json_string("after"));
     out = json_dumps(entity, JSON_COMPACT);
@@ -573,7 +532,7 @@ test_entity__modify_match_and_by_ids(void **state)
     free(out);
     cardea_free(modified);
     json_decref(entity);
-    assert_reads(a, id, "after");
+    test_entity_assert_reads(a->session, a->login, id, "after");
 
     snprintf(filter, sizeof filter,
              "{\"$type\":\"HealthElementByHcPartyFilter\",\"hcpId\":\"%s\"}",
@@ -594,7 +553,7 @@ test_entity__modify_match_and_by_ids(void **state)
                                               CARDEA_ENTITY_HEALTH_ELEMENT,
                                               both, 2),
                      CARDEA_OK);
-    entity = parse(out);
+    entity = test_entity_parse(out);
     assert_int_equal(json_array_size(entity), 1);
     assert_int_equal(failed_count, 0);
     json_decref(entity);
@@ -620,7 +579,7 @@ test_entity__owning_patient_and_given_id(void **state)
                              NULL) != CARDEA_OK) {
         fail_msg("create patient: %s", cardea_session_errmsg(hcp->session));
     }
-    entity = parse(out);
+    entity = test_entity_parse(out);
     assert_string_equal(json_string_value(json_object_get(entity, "id")),
                         patient->owner_id);
     assert_string_equal(json_string_value(json_object_get(entity, "author")),
@@ -641,7 +600,7 @@ test_entity__owning_patient_and_given_id(void **state)
                                           "-sv\"}}}]}",
                                           &opts),
                      CARDEA_OK);
-    entity = parse(out);
+    entity = test_entity_parse(out);
     foreign = json_object_get(entity, "secretForeignKeys");
     assert_int_equal(json_array_size(foreign), 1);
     assert_true(cardea_uuid__is_valid(
@@ -669,7 +628,7 @@ test_document__attachment_round_trip(void **state)
                                           CARDEA_ENTITY_DOCUMENT,
                                           "{\"name\":\"scan.txt\"}", NULL),
                      CARDEA_OK);
-    doc = parse(out);
+    doc = test_entity_parse(out);
     snprintf(id, sizeof id, "%s",
              json_string_value(json_object_get(doc, "id")));
     json_decref(doc);
@@ -726,7 +685,8 @@ test_share__database_hides_anonymous_ids(void **state)
                      SQLITE_OK);
     while (sqlite3_step(stmt) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(stmt, 0);
-        json_t *entity = parse((const char *)sqlite3_column_text(stmt, 2));
+        json_t *entity =
+            test_entity_parse((const char *)sqlite3_column_text(stmt, 2));
         char *text;
 
         /* A Patient may carry its data owner's id as its own id. */

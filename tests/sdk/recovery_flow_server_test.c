@@ -29,6 +29,7 @@
 #include "cardea/cardea.h"
 #include "sdk/exchange.h"
 #include "sdk/sdk.h"
+#include "test_entity.h"
 #include "test_server.h"
 
 #define PASSWORD "correct horse battery"
@@ -77,14 +78,6 @@ static char attacker_pkcs8[4096];
 static char attacker_spki[1024];
 
 /* ---- strategies --------------------------------------------------------- */
-
-static bool
-on_anonymous(void *u, const char *id, cardea_data_owner_type type)
-{
-    (void)u;
-    (void)id;
-    return type == CARDEA_DATA_OWNER_PATIENT;
-}
 
 static bool
 confirmed(const device *d, const char *spki)
@@ -260,8 +253,8 @@ device_open(device *d)
 {
     cardea_session_options opts = CARDEA_SESSION_OPTIONS_INIT;
     cardea_crypto_strategies strategies = {
-        CARDEA_CRYPTO_STRATEGIES_VERSION, d, on_anonymous, on_recover,
-        on_generate, on_notify, on_verify};
+        CARDEA_CRYPTO_STRATEGIES_VERSION, d, test_entity_anonymous_patients,
+        on_recover, on_generate, on_notify, on_verify};
 
     cardea_session_close(d->session);
     d->session = NULL;
@@ -346,15 +339,6 @@ holds_verified(const device *d, const char *spki)
 
 /* ---- entities ----------------------------------------------------------- */
 
-static json_t *
-parse(const char *text)
-{
-    json_t *value = json_loads(text, 0, NULL);
-
-    assert_non_null(value);
-    return value;
-}
-
 /* Creates a health element, shared with `with` when not NULL. */
 static void
 create_element(char id[64], device *d, const char *descr, const device *with)
@@ -379,40 +363,10 @@ create_element(char id[64], device *d, const char *descr, const device *with)
         fail_msg("create by %s: %s: %s", d->login, cardea_strerror(err),
                  cardea_session_errmsg(d->session));
     }
-    created = parse(out);
+    created = test_entity_parse(out);
     snprintf(id, 64, "%s", json_string_value(json_object_get(created, "id")));
     json_decref(created);
     cardea_free(out);
-}
-
-static void
-assert_reads(device *d, const char *id, const char *descr)
-{
-    char *out = NULL;
-    json_t *entity;
-    cardea_err err = cardea_entity_get(&out, d->session,
-                                       CARDEA_ENTITY_HEALTH_ELEMENT, id);
-
-    if (err != CARDEA_OK) {
-        fail_msg("get by %s: %s: %s", d->login, cardea_strerror(err),
-                 cardea_session_errmsg(d->session));
-    }
-    entity = parse(out);
-    assert_string_equal(json_string_value(json_object_get(entity, "descr")),
-                        descr);
-    json_decref(entity);
-    cardea_free(out);
-}
-
-static void
-assert_refused(device *d, const char *id)
-{
-    char *out = NULL;
-    cardea_err err = cardea_entity_get(&out, d->session,
-                                       CARDEA_ENTITY_HEALTH_ELEMENT, id);
-
-    assert_int_not_equal(err, CARDEA_OK);
-    assert_null(out);
 }
 
 /* The exchange data from `from` to `to`, read through `d`'s session. */
@@ -518,7 +472,7 @@ test_recovery__recovery_key_restores_device(void **state)
     fresh->keygen = CARDEA_KEYGEN_KEYLESS;
     must_open(fresh);
     assert_int_equal(key_count(fresh, &verified), 0);
-    assert_refused(fresh, id);
+    test_entity_assert_refused(fresh->session, id);
     assert_int_equal(cardea_recovery_recover_key_pairs(&recovered,
                                                        fresh->session, key,
                                                        false),
@@ -527,7 +481,8 @@ test_recovery__recovery_key_restores_device(void **state)
     /* Recovered through the server: decrypts, encrypts nothing. */
     assert_int_equal(key_count(fresh, &verified), 1);
     assert_int_equal(verified, 0);
-    assert_reads(fresh, id, "recovery-a-old");
+    test_entity_assert_reads(fresh->session, fresh->login,
+                             id, "recovery-a-old");
     {
         char *out = NULL;
 
@@ -547,7 +502,8 @@ test_recovery__recovery_key_restores_device(void **state)
     assert_int_equal(key_count(fresh, &verified), 1);
     assert_int_equal(verified, 1);
     create_element(mine, fresh, "recovery-a-new", peer);
-    assert_reads(peer, mine, "recovery-a-new");
+    test_entity_assert_reads(peer->session, peer->login,
+                             mine, "recovery-a-new");
     list = exchange_data(fresh, fresh->owner_id, peer->owner_id);
     assert_true(any_entry_for(list, old->made_spki));
     json_decref(list);
@@ -559,7 +515,8 @@ test_recovery__recovery_key_restores_device(void **state)
     must_open(third);
     assert_null(third->made_spki);
     assert_true(holds_verified(third, old->made_spki));
-    assert_reads(third, id, "recovery-a-old");
+    test_entity_assert_reads(third->session, third->login,
+                             id, "recovery-a-old");
     cardea_wipe(key, strlen(key));
     cardea_free(key);
 }
@@ -591,7 +548,7 @@ test_recovery__transfer_keys_from_one_old_key(void **state)
     must_open(b);
     assert_non_null(b->made_spki);
     create_element(second, b, "transfer-k2", NULL);
-    assert_refused(a, second);
+    test_entity_assert_refused(a->session, second);
     /* B imports the first key (as from an export file): from now on the
      * two keys are linked by transfer keys. */
     b->give_pkcs8 = a->made_pkcs8;
@@ -619,15 +576,15 @@ test_recovery__transfer_keys_from_one_old_key(void **state)
     /* The strategies were asked again about the transferred key. */
     assert_int_equal(c->recover_calls, 2);
     assert_int_equal(c->last_unverified, 1);
-    assert_reads(c, first, "transfer-k1");
-    assert_reads(c, second, "transfer-k2");
+    test_entity_assert_reads(c->session, c->login, first, "transfer-k1");
+    test_entity_assert_reads(c->session, c->login, second, "transfer-k2");
     /* New exchange data gets the verified key only. */
     create_element(later, c, "transfer-new", peer);
     list = exchange_data(c, c->owner_id, peer->owner_id);
     assert_true(any_entry_for(list, a->made_spki));
     assert_false(any_entry_for(list, b->made_spki));
     json_decref(list);
-    assert_reads(peer, later, "transfer-new");
+    test_entity_assert_reads(peer->session, peer->login, later, "transfer-new");
 
     /* When the user confirms the second key it becomes verified. */
     c2 = device_new(NULL, a);
@@ -637,7 +594,7 @@ test_recovery__transfer_keys_from_one_old_key(void **state)
     confirm(c2, b->made_spki);
     must_open(c2);
     assert_true(holds_verified(c2, b->made_spki));
-    assert_reads(c2, second, "transfer-k2");
+    test_entity_assert_reads(c2->session, c2->login, second, "transfer-k2");
 }
 
 /* A verified but missing key becomes a transfer-key source. */
@@ -667,7 +624,8 @@ test_recovery__verified_missing_key_gets_transfer(void **state)
     only_b->give_spki = b->made_spki;
     must_open(only_b);
     assert_int_equal(key_count(only_b, &verified), 2);
-    assert_reads(only_b, id, "missing-verified");
+    test_entity_assert_reads(only_b->session, only_b->login,
+                             id, "missing-verified");
 }
 
 /* ---- (c) every key lost: give-access-back ------------------------------- */
@@ -692,14 +650,14 @@ test_recovery__give_access_back_after_loss(void **state)
     must_open(h);
     create_element(from_hcp, h, "access-back-hcp", p);
     assert_int_equal(cardea_session_force_reload(p->session), CARDEA_OK);
-    assert_reads(p, from_hcp, "access-back-hcp");
+    test_entity_assert_reads(p->session, p->login, from_hcp, "access-back-hcp");
     create_element(from_patient, p, "access-back-patient", h);
 
     /* Every key lost: a new device with a new key reads nothing old. */
     p2 = device_new(NULL, p);
     must_open(p2);
     assert_non_null(p2->made_spki);
-    assert_refused(p2, from_hcp);
+    test_entity_assert_refused(p2->session, from_hcp);
     assert_int_equal(cardea_access_back_request(&created, p2->session, NULL,
                                                 0),
                      CARDEA_OK);
@@ -725,11 +683,13 @@ test_recovery__give_access_back_after_loss(void **state)
     assert_null(updates);
 
     assert_int_equal(cardea_session_force_reload(p2->session), CARDEA_OK);
-    assert_reads(p2, from_hcp, "access-back-hcp");
-    assert_reads(p2, from_patient, "access-back-patient");
+    test_entity_assert_reads(p2->session, p2->login,
+                             from_hcp, "access-back-hcp");
+    test_entity_assert_reads(p2->session, p2->login,
+                             from_patient, "access-back-patient");
     /* New data from the new device: exchange data for the new key only. */
     create_element(after, p2, "access-back-after", h);
-    assert_reads(h, after, "access-back-after");
+    test_entity_assert_reads(h->session, h->login, after, "access-back-after");
     /* The old exchange data, extended by the HCP, is not verified for
      * the new device (its delegator signature is the old key's), so the
      * new device made exchange data for its new key alone. */
@@ -785,12 +745,12 @@ test_recovery__exchange_data_for_keyless_patient(void **state)
         cardea_free(out);
     }
     must_open(q);
-    assert_refused(q, id);
+    test_entity_assert_refused(q->session, id);
     assert_int_equal(cardea_recovery_recover_exchange_data(&recovered,
                                                            q->session, key),
                      CARDEA_OK);
     assert_int_equal(recovered, 1);
-    assert_reads(q, id, "keyless-patient");
+    test_entity_assert_reads(q->session, q->login, id, "keyless-patient");
     /* Used once: the recovery data is gone. */
     recovered = 77;
     assert_int_equal(cardea_recovery_recover_exchange_data(&recovered,
@@ -805,7 +765,8 @@ test_recovery__exchange_data_for_keyless_patient(void **state)
     assert_int_equal(json_array_size(list), 1);
     assert_true(only_entries_for(list, q_keys, 2));
     json_decref(list);
-    assert_reads(other, later, "keyless-later");
+    test_entity_assert_reads(other->session, other->login,
+                             later, "keyless-later");
     cardea_wipe(key, strlen(key));
     cardea_free(key);
 }
@@ -980,7 +941,7 @@ test_recovery__tampered_secrets_rejected(void **state)
     list = exchange_data(h, h->owner_id, q->owner_id);
     assert_false(any_entry_for(list, q->made_spki));
     json_decref(list);
-    assert_refused(q, id);
+    test_entity_assert_refused(q->session, id);
 
     /* The genuine recovery data still works, and the re-signed exchange
      * data verifies with the patient's key in it. */
@@ -990,7 +951,7 @@ test_recovery__tampered_secrets_rejected(void **state)
                      CARDEA_OK);
     assert_int_equal(recovered, 1);
     assert_int_equal(q->exchange_data_puts, 1);
-    assert_reads(q, id, "tampered-secrets");
+    test_entity_assert_reads(q->session, q->login, id, "tampered-secrets");
     {
         char *again = store_one(h, q->owner_id, xd_id, TAMPER_NONE);
 
@@ -1039,8 +1000,9 @@ test_recovery__foreign_exchange_data_rejected(void **state)
     key_free(key);
     only_exchange_data(xd_id, rev_after, h, h->owner_id, other->owner_id);
     assert_string_equal(rev_after, rev);
-    assert_reads(other, theirs, "foreign-hcp");
-    assert_refused(p, theirs);
+    test_entity_assert_reads(other->session, other->login,
+                             theirs, "foreign-hcp");
+    test_entity_assert_refused(p->session, theirs);
 }
 
 static void
@@ -1161,7 +1123,7 @@ test_recovery__planted_own_key_gets_nothing(void **state)
     assert_int_equal(key_count(a, &verified), 1);
     assert_int_equal(a->last_unverified, 0);
     create_element(id, a, "planted", b);
-    assert_reads(b, id, "planted");
+    test_entity_assert_reads(b->session, b->login, id, "planted");
     list = exchange_data(a, a->owner_id, b->owner_id);
     assert_false(any_entry_for(list, attacker_spki));
     json_decref(list);

@@ -13,13 +13,13 @@
 #include <string.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "sdk/sdk.h"
+#include "test_server.h"
 
 #define OWNER "4b4e1a9e-30a2-4f40-9d5e-3a1c2d0b7f11"
 #define FP "e245e8d56f327f9f4b11150203010001"
@@ -45,22 +45,11 @@ setup(void **state)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag,
-             struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static int
 teardown(void **state)
 {
     fixture *fx = *state;
 
-    nftw(fx->root, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_server_remove_tree(fx->root);
     cardea_mem__free(fx);
     return 0;
 }

@@ -279,6 +279,24 @@ context_with_key(cardea_session **out, const char *type, const char *parent)
     return ctx;
 }
 
+/*
+ * Creates an HCP with a key and a child HCP that takes the parent's pair
+ * as recovered. Returns the child; the parent goes to `parent_out`.
+ */
+static context *
+child_with_parent_key(context **parent_out)
+{
+    cardea_session *session = NULL;
+    context *parent = context_with_key(&session, "hcp", NULL);
+    cardea_key_pair_hex pair = {parent->watch.pkcs8_hex,
+                                parent->watch.spki_hex};
+    context *child = context_new("hcp", parent->owner_id, &pair, 1);
+
+    cardea_session_close(session);
+    *parent_out = parent;
+    return child;
+}
+
 /* ---- tests --------------------------------------------------------------- */
 
 static void
@@ -522,14 +540,10 @@ static void
 test_session__anonymous_child_unsupported(void **state)
 {
     cardea_session *session = NULL;
-    context *parent = context_with_key(&session, "hcp", NULL);
-    cardea_key_pair_hex pair = {parent->watch.pkcs8_hex,
-                                parent->watch.spki_hex};
-    context *child = context_new("hcp", parent->owner_id, &pair, 1);
+    context *parent = NULL;
+    context *child = child_with_parent_key(&parent);
 
     (void)state;
-    cardea_session_close(session);
-    session = NULL;
     child->watch.anonymous_types = CARDEA_ANONYMOUS_HCP;
     assert_int_equal(context_open(&session, child), CARDEA_EUNSUPPORTED);
     assert_null(session);
@@ -544,17 +558,13 @@ static void
 test_session__child_uses_recovered_parent_key(void **state)
 {
     cardea_session *session = NULL;
-    context *parent = context_with_key(&session, "hcp", NULL);
-    cardea_key_pair_hex pair = {parent->watch.pkcs8_hex,
-                                parent->watch.spki_hex};
-    context *child = context_new("hcp", parent->owner_id, &pair, 1);
+    context *parent = NULL;
+    context *child = child_with_parent_key(&parent);
     cardea_key_fingerprint *fps = NULL;
     size_t fp_count = 0;
     size_t own = 0;
 
     (void)state;
-    cardea_session_close(session);
-    session = NULL;
     assert_int_equal(context_open(&session, child), CARDEA_OK);
     assert_int_equal(child->watch.notify_count, 1);
     assert_int_equal(cardea_session_key_fingerprints(&fps, &fp_count,

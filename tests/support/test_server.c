@@ -88,12 +88,18 @@ remove_entry(const char *path, const struct stat *st, int flag,
     return 0;
 }
 
+void
+test_server_remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void
 remove_dir(const char *dir)
 {
     /* Only ever delete a folder this fixture created. */
     if (strncmp(dir, DIR_PREFIX, sizeof DIR_PREFIX - 1) == 0) {
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        test_server_remove_tree(dir);
     }
 }
 

@@ -51,6 +51,12 @@ void test_server_path(char *out, size_t out_cap, const test_server *srv,
                       const char *name);
 
 /*
+ * Removes the folder `dir` and everything below it, without following
+ * links. Give it only a temporary folder the test created.
+ */
+void test_server_remove_tree(const char *dir);
+
+/*
  * Stops the server with SIGTERM (SIGKILL after 5 s) and removes the
  * temporary folder. Safe to call twice.
  */
