@@ -232,20 +232,20 @@ cbc_open(uint8_t *buf, size_t *plain_len, const uint8_t *key, size_t key_len,
     return CARDEA_OK;
 }
 
-/* see crypto/crypto.h */
-cardea_err
-cardea_aes__cbc_decrypt(uint8_t *out, size_t out_cap, size_t *out_len,
-                        const uint8_t *key, size_t key_len,
-                        const uint8_t *blob, size_t blob_len)
+/*
+ * Checks and decrypts `blob` into a new buffer of `*buf_len` bytes,
+ * blob_len - 16, and sets the plaintext length. Outputs are untouched on
+ * failure; free the buffer with cardea_mem__free_secret.
+ */
+static cardea_err
+open_alloc(uint8_t **buf, size_t *buf_len, size_t *plain_len,
+           const uint8_t *key, size_t key_len, const uint8_t *blob,
+           size_t blob_len)
 {
     uint8_t *tmp;
     size_t tmp_len;
-    size_t plain_len = 0;
     cardea_err err;
 
-    if ((out == NULL && out_cap > 0) || out_len == NULL) {
-        return CARDEA_EINVAL;
-    }
     if ((err = check_blob(key, key_len, blob, blob_len)) != CARDEA_OK) {
         return err;
     }
@@ -254,11 +254,39 @@ cardea_aes__cbc_decrypt(uint8_t *out, size_t out_cap, size_t *out_len,
         return CARDEA_ENOMEM;
     }
 
-    err = cbc_open(tmp, &plain_len, key, key_len, blob, blob_len);
-    if (err == CARDEA_OK && plain_len > out_cap) {
-        err = CARDEA_ETOOBIG;
+    if ((err = cbc_open(tmp, plain_len, key, key_len, blob, blob_len))
+        != CARDEA_OK) {
+        cardea_mem__free_secret(tmp, tmp_len);
+        return err;
     }
-    if (err == CARDEA_OK) {
+    *buf = tmp;
+    *buf_len = tmp_len;
+    return CARDEA_OK;
+}
+
+/* see crypto/crypto.h */
+cardea_err
+cardea_aes__cbc_decrypt(uint8_t *out, size_t out_cap, size_t *out_len,
+                        const uint8_t *key, size_t key_len,
+                        const uint8_t *blob, size_t blob_len)
+{
+    uint8_t *tmp = NULL;
+    size_t tmp_len = 0;
+    size_t plain_len = 0;
+    cardea_err err;
+
+    if ((out == NULL && out_cap > 0) || out_len == NULL) {
+        return CARDEA_EINVAL;
+    }
+    err = open_alloc(&tmp, &tmp_len, &plain_len, key, key_len, blob,
+                     blob_len);
+    if (err != CARDEA_OK) {
+        return err;
+    }
+
+    if (plain_len > out_cap) {
+        err = CARDEA_ETOOBIG;
+    } else {
         if (plain_len > 0) {
             memcpy(out, tmp, plain_len);
         }
@@ -274,25 +302,17 @@ cardea_aes__cbc_decrypt_alloc(uint8_t **out, size_t *out_len,
                               const uint8_t *key, size_t key_len,
                               const uint8_t *blob, size_t blob_len)
 {
-    uint8_t *buf;
-    size_t buf_len;
+    uint8_t *buf = NULL;
+    size_t buf_len = 0;
     size_t plain_len = 0;
     cardea_err err;
 
     if (out == NULL || out_len == NULL) {
         return CARDEA_EINVAL;
     }
-    if ((err = check_blob(key, key_len, blob, blob_len)) != CARDEA_OK) {
-        return err;
-    }
-    buf_len = blob_len - CARDEA_AES_IV_LEN;
-    if ((buf = cardea_mem__alloc(buf_len)) == NULL) {
-        return CARDEA_ENOMEM;
-    }
-
-    if ((err = cbc_open(buf, &plain_len, key, key_len, blob, blob_len))
-        != CARDEA_OK) {
-        cardea_mem__free_secret(buf, buf_len);
+    err = open_alloc(&buf, &buf_len, &plain_len, key, key_len, blob,
+                     blob_len);
+    if (err != CARDEA_OK) {
         return err;
     }
     /* The padding is at least one byte, so the NUL fits. */

@@ -119,17 +119,21 @@ hmac(uint8_t *out, size_t out_size, const char *md_name, const uint8_t *key,
     return CARDEA_OK;
 }
 
-/* see crypto/crypto.h */
-cardea_err
-cardea_hmac__sha512(uint8_t out[CARDEA_SHA512_LEN], const uint8_t *key,
-                    size_t key_len, const void *msg, size_t msg_len)
+/*
+ * Computes an HMAC tag of `out_size` bytes (at most CARDEA_SHA512_LEN)
+ * into a temporary, so `out` is written only on success.
+ */
+static cardea_err
+hmac_untouched(uint8_t *out, size_t out_size, const char *md_name,
+               const uint8_t *key, size_t key_len, const void *msg,
+               size_t msg_len)
 {
     uint8_t tag[CARDEA_SHA512_LEN];
     cardea_err err;
 
-    err = hmac(tag, sizeof tag, "SHA2-512", key, key_len, msg, msg_len);
+    err = hmac(tag, out_size, md_name, key, key_len, msg, msg_len);
     if (err == CARDEA_OK) {
-        memcpy(out, tag, sizeof tag);
+        memcpy(out, tag, out_size);
     }
     cardea_wipe(tag, sizeof tag);
     return err;
@@ -137,18 +141,20 @@ cardea_hmac__sha512(uint8_t out[CARDEA_SHA512_LEN], const uint8_t *key,
 
 /* see crypto/crypto.h */
 cardea_err
+cardea_hmac__sha512(uint8_t out[CARDEA_SHA512_LEN], const uint8_t *key,
+                    size_t key_len, const void *msg, size_t msg_len)
+{
+    return hmac_untouched(out, CARDEA_SHA512_LEN, "SHA2-512", key, key_len, msg,
+                          msg_len);
+}
+
+/* see crypto/crypto.h */
+cardea_err
 cardea_hmac__sha256(uint8_t out[CARDEA_SHA256_LEN], const uint8_t *key,
                     size_t key_len, const void *msg, size_t msg_len)
 {
-    uint8_t tag[CARDEA_SHA256_LEN];
-    cardea_err err;
-
-    err = hmac(tag, sizeof tag, "SHA2-256", key, key_len, msg, msg_len);
-    if (err == CARDEA_OK) {
-        memcpy(out, tag, sizeof tag);
-    }
-    cardea_wipe(tag, sizeof tag);
-    return err;
+    return hmac_untouched(out, CARDEA_SHA256_LEN, "SHA2-256", key, key_len, msg,
+                          msg_len);
 }
 
 /* see crypto/crypto.h */

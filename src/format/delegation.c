@@ -177,10 +177,16 @@ cardea_delegation__encrypt_key(char **out, const uint8_t *xkey,
     return err;
 }
 
-/* see format/delegation.h */
-cardea_err
-cardea_delegation__decrypt_key(char **out, const uint8_t *xkey,
-                               size_t xkey_len, const char *b64)
+/* How a decrypted value is returned: a key as hex, an id as its text. */
+typedef enum value_form { VALUE_HEX, VALUE_TEXT } value_form;
+
+/*
+ * Decrypts a prefixed value. VALUE_HEX rejects an empty value and returns
+ * it hex-encoded; VALUE_TEXT rejects a value that is not UTF-8 text.
+ */
+static cardea_err
+decrypt_value(char **out, const uint8_t *xkey, size_t xkey_len,
+              const char *b64, value_form form)
 {
     uint8_t *raw = NULL;
     size_t raw_len = 0;
@@ -193,10 +199,25 @@ cardea_delegation__decrypt_key(char **out, const uint8_t *xkey,
     if (err != CARDEA_OK) {
         return err;
     }
-    err = raw_len == 0 ? CARDEA_EVERIFY
-                       : cardea_hex__encode_alloc(out, raw, raw_len);
+    if (form == VALUE_HEX) {
+        err = raw_len == 0 ? CARDEA_EVERIFY
+                           : cardea_hex__encode_alloc(out, raw, raw_len);
+    } else if (!is_utf8_text(raw, raw_len)) {
+        err = CARDEA_EVERIFY;
+    } else {
+        *out = (char *)raw;
+        return CARDEA_OK;
+    }
     cardea_mem__free_secret(raw, raw_len + 1);
     return err;
+}
+
+/* see format/delegation.h */
+cardea_err
+cardea_delegation__decrypt_key(char **out, const uint8_t *xkey,
+                               size_t xkey_len, const char *b64)
+{
+    return decrypt_value(out, xkey, xkey_len, b64, VALUE_HEX);
 }
 
 /* see format/delegation.h */
@@ -216,23 +237,7 @@ cardea_err
 cardea_delegation__decrypt_id(char **out, const uint8_t *xkey,
                               size_t xkey_len, const char *b64)
 {
-    uint8_t *raw = NULL;
-    size_t raw_len = 0;
-    cardea_err err;
-
-    if (out == NULL || xkey == NULL || b64 == NULL) {
-        return CARDEA_EINVAL;
-    }
-    err = decrypt_prefixed(&raw, &raw_len, xkey, xkey_len, b64);
-    if (err != CARDEA_OK) {
-        return err;
-    }
-    if (!is_utf8_text(raw, raw_len)) {
-        cardea_mem__free_secret(raw, raw_len + 1);
-        return CARDEA_EVERIFY;
-    }
-    *out = (char *)raw;
-    return CARDEA_OK;
+    return decrypt_value(out, xkey, xkey_len, b64, VALUE_TEXT);
 }
 
 /* ---- decrypting a whole delegation ------------------------------------- */

@@ -431,19 +431,17 @@ static cardea_err encrypt_service(json_t **out, const json_t *service,
                                   const cardea_manifest *m,
                                   const cardea_entity_key *key);
 
-/* Builds {"compoundValue": [encrypted sub-services]} for one language. */
+/* Encrypts each service of an array; a non-object element is invalid. */
 static cardea_err
-encrypt_compound(json_t **out, const json_t *content,
+encrypt_services(json_t **out, const json_t *services,
                  const cardea_manifest *m, const cardea_entity_key *key)
 {
-    const json_t *services = json_object_get(content, "compoundValue");
-    json_t *encrypted = json_array();
-    json_t *result = NULL;
+    json_t *result = json_array();
     json_t *item;
     size_t i;
     cardea_err err = CARDEA_OK;
 
-    if (encrypted == NULL) {
+    if (result == NULL) {
         return CARDEA_ENOMEM;
     }
     json_array_foreach(services, i, item) {
@@ -452,12 +450,30 @@ encrypt_compound(json_t **out, const json_t *content,
         err = !json_is_object(item) ? CARDEA_EINVAL
               : encrypt_service(&enc, item, m, key);
         if (err == CARDEA_OK) {
-            err = cardea_json__append_new(encrypted, enc);
+            err = cardea_json__append_new(result, enc);
         }
         if (err != CARDEA_OK) {
-            json_decref(encrypted);
+            json_decref(result);
             return err;
         }
+    }
+    *out = result;
+    return CARDEA_OK;
+}
+
+/* Builds {"compoundValue": [encrypted sub-services]} for one language. */
+static cardea_err
+encrypt_compound(json_t **out, const json_t *content,
+                 const cardea_manifest *m, const cardea_entity_key *key)
+{
+    const json_t *services = json_object_get(content, "compoundValue");
+    json_t *encrypted = NULL;
+    json_t *result = NULL;
+    cardea_err err;
+
+    err = encrypt_services(&encrypted, services, m, key);
+    if (err != CARDEA_OK) {
+        return err;
     }
     result = json_object();
     if ((err = cardea_json__set_new(result, "compoundValue", encrypted)) !=
@@ -543,35 +559,6 @@ cardea_encrypted_self__encrypt_service(json_t **out, const json_t *service,
         return CARDEA_ETOOBIG;
     }
     return encrypt_service(out, service, service_manifest, key);
-}
-
-static cardea_err
-encrypt_services(json_t **out, const json_t *services,
-                 const cardea_manifest *m, const cardea_entity_key *key)
-{
-    json_t *result = json_array();
-    json_t *item;
-    size_t i;
-    cardea_err err = CARDEA_OK;
-
-    if (result == NULL) {
-        return CARDEA_ENOMEM;
-    }
-    json_array_foreach(services, i, item) {
-        json_t *enc = NULL;
-
-        err = !json_is_object(item) ? CARDEA_EINVAL
-              : encrypt_service(&enc, item, m, key);
-        if (err == CARDEA_OK) {
-            err = cardea_json__append_new(result, enc);
-        }
-        if (err != CARDEA_OK) {
-            json_decref(result);
-            return err;
-        }
-    }
-    *out = result;
-    return CARDEA_OK;
 }
 
 /* see format/encrypted_self.h */

@@ -46,14 +46,11 @@ put(cardea_buf *buf, const char *s)
 cardea_err
 cardea_exchange_data__content_generate(cardea_exchange_content **out)
 {
-    cardea_exchange_content *content;
+    cardea_exchange_content *content = NULL;
+    cardea_err err;
 
-    if (out == NULL) {
-        return CARDEA_EINVAL;
-    }
-    content = cardea_mem__calloc(1, sizeof *content);
-    if (content == NULL) {
-        return CARDEA_ENOMEM;
+    if ((err = cardea_exchange_data__content_empty(&content)) != CARDEA_OK) {
+        return err;
     }
     cardea_random__bytes(content->exchange_key, CARDEA_EXCHANGE_KEY_LEN);
     content->exchange_key_len = CARDEA_EXCHANGE_KEY_LEN;

@@ -67,18 +67,28 @@ ends_with_exponent(const char *s, size_t len)
     return true;
 }
 
-/* see format/keys.h */
-cardea_err
-cardea_fp__v1(char out[CARDEA_FP_V1_LEN + 1], const char *spki_hex,
-              size_t spki_hex_len)
+/*
+ * Writes the first `out_len` characters of the last CARDEA_FP_V1_LEN hex
+ * digits of `spki_hex`, lowercased, and a NUL.
+ */
+static cardea_err
+spki_fingerprint(char *out, size_t out_len, const char *spki_hex,
+                 size_t spki_hex_len)
 {
     if (out == NULL || spki_hex == NULL || spki_hex_len < CARDEA_FP_V1_LEN ||
         !cardea_hex__is_valid(spki_hex, spki_hex_len)) {
         return CARDEA_EINVAL;
     }
-    copy_lower(out, spki_hex + spki_hex_len - CARDEA_FP_V1_LEN,
-               CARDEA_FP_V1_LEN);
+    copy_lower(out, spki_hex + spki_hex_len - CARDEA_FP_V1_LEN, out_len);
     return CARDEA_OK;
+}
+
+/* see format/keys.h */
+cardea_err
+cardea_fp__v1(char out[CARDEA_FP_V1_LEN + 1], const char *spki_hex,
+              size_t spki_hex_len)
+{
+    return spki_fingerprint(out, CARDEA_FP_V1_LEN, spki_hex, spki_hex_len);
 }
 
 /* see format/keys.h */
@@ -86,13 +96,7 @@ cardea_err
 cardea_fp__v2(char out[CARDEA_FP_V2_LEN + 1], const char *spki_hex,
               size_t spki_hex_len)
 {
-    if (out == NULL || spki_hex == NULL || spki_hex_len < CARDEA_FP_V1_LEN ||
-        !cardea_hex__is_valid(spki_hex, spki_hex_len)) {
-        return CARDEA_EINVAL;
-    }
-    copy_lower(out, spki_hex + spki_hex_len - CARDEA_FP_V1_LEN,
-               CARDEA_FP_V2_LEN);
-    return CARDEA_OK;
+    return spki_fingerprint(out, CARDEA_FP_V2_LEN, spki_hex, spki_hex_len);
 }
 
 /* see format/keys.h */

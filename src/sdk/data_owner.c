@@ -377,7 +377,6 @@ static char *
 normalised_spki(const char *hex)
 {
     size_t len = hex != NULL ? strlen(hex) : 0;
-    char *copy;
 
     if (len < SPKI_HEX_MIN || len > SPKI_HEX_MAX ||
         !cardea_hex__is_valid(hex, len) ||
@@ -385,15 +384,7 @@ normalised_spki(const char *hex)
             0) {
         return NULL;
     }
-    if ((copy = cardea_mem__strdup(hex)) == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (copy[i] >= 'A' && copy[i] <= 'F') {
-            copy[i] = (char)(copy[i] - 'A' + 'a');
-        }
-    }
-    return copy;
+    return cardea_sdk__hex_lower_dup(hex);
 }
 
 typedef struct pubkey_list {

@@ -86,9 +86,7 @@ static cardea_err
 decrypt_document(char **out, cardea_session *session, const uint8_t *text,
                  size_t len)
 {
-    cardea_sdk_access access = {0};
     json_t *stored = NULL;
-    json_t *plain = NULL;
     char message[128];
     cardea_err err;
 
@@ -100,18 +98,10 @@ decrypt_document(char **out, cardea_session *session, const uint8_t *text,
                               "document");
         return CARDEA_EFORMAT;
     }
-    err = cardea_sdk__access_open(&access, session,
+    err = cardea_sdk__entity_dump(out, session,
                                   cardea_sdk__kind(CARDEA_ENTITY_DOCUMENT),
                                   stored);
-    if (err == CARDEA_OK) {
-        err = cardea_sdk__access_decrypt(&plain, session, &access);
-    }
-    if (err == CARDEA_OK) {
-        err = cardea_sdk__dump(out, session, plain);
-    }
-    json_decref(plain);
     json_decref(stored);
-    cardea_sdk__access_free(&access);
     return err;
 }
 

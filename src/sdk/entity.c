@@ -36,6 +36,17 @@ parse_object(json_t **out, cardea_session *session, const char *text,
     return CARDEA_OK;
 }
 
+/* Sets the error message of `session`, when there is a session, and
+ * returns CARDEA_EINVAL. */
+static cardea_err
+reject_argument(cardea_session *session, const char *message)
+{
+    if (session != NULL) {
+        cardea_sdk__set_error(session, "%s", message);
+    }
+    return CARDEA_EINVAL;
+}
+
 /* Common checks of every public call; returns the kind through `kind`. */
 static cardea_err
 begin(int *kind, cardea_session *session, cardea_entity_type type)
@@ -51,24 +62,26 @@ begin(int *kind, cardea_session *session, cardea_entity_type type)
     return cardea_sdk__xd_begin(session);
 }
 
-/* Opens and decrypts `entity`, then returns it as text. */
+/* Sends `sealed` to the collection of `kind` with `method` and returns the
+ * stored entity, decrypted, as text. */
 static cardea_err
-decrypt_to_text(char **out, cardea_session *session, int kind,
-                json_t *entity)
+send_sealed(char **out, cardea_session *session, int kind,
+            const char *method, json_t *sealed)
 {
-    cardea_sdk_access access = {0};
-    json_t *plain = NULL;
+    json_t *stored = NULL;
+    char *path = NULL;
     cardea_err err;
 
-    err = cardea_sdk__access_open(&access, session, kind, entity);
+    err = cardea_sdk__entity_path(&path, session, kind, NULL, NULL);
     if (err == CARDEA_OK) {
-        err = cardea_sdk__access_decrypt(&plain, session, &access);
+        err = cardea_sdk__entity_request(&stored, session, kind, method,
+                                         path, sealed);
     }
     if (err == CARDEA_OK) {
-        err = cardea_sdk__dump(out, session, plain);
+        err = cardea_sdk__entity_dump(out, session, kind, stored);
     }
-    json_decref(plain);
-    cardea_sdk__access_free(&access);
+    json_decref(stored);
+    cardea_free(path);
     return err;
 }
 
@@ -357,15 +370,11 @@ cardea_entity_create(char **out, cardea_session *session,
     draft d = {0};
     json_t *plain = NULL;
     json_t *sealed = NULL;
-    json_t *stored = NULL;
-    char *path = NULL;
     int kind;
     cardea_err err;
 
     if (out == NULL || json == NULL) {
-        return session != NULL ? (cardea_sdk__set_error(session, "NULL "
-                                  "argument"), CARDEA_EINVAL)
-                               : CARDEA_EINVAL;
+        return reject_argument(session, "NULL argument");
     }
     opts = opts != NULL ? opts : &defaults;
     if ((err = begin(&kind, session, type)) != CARDEA_OK) {
@@ -380,23 +389,15 @@ cardea_entity_create(char **out, cardea_session *session,
         || (err = prepare_plain(plain, &d, session, kind, opts)) != CARDEA_OK
         || (err = build_draft(&d, session, kind, opts)) != CARDEA_OK
         || (err = seal(&sealed, session, kind, plain, &d)) != CARDEA_OK
-        || (err = cardea_sdk__exmap_put(session, d.map_batch)) != CARDEA_OK
-        || (err = cardea_sdk__entity_path(&path, session, kind, NULL, NULL))
-               != CARDEA_OK) {
+        || (err = cardea_sdk__exmap_put(session, d.map_batch)) != CARDEA_OK) {
         goto out;
     }
-    err = cardea_sdk__entity_request(&stored, session, kind, "POST", path,
-                                     sealed);
-    if (err == CARDEA_OK) {
-        err = decrypt_to_text(out, session, kind, stored);
-    }
+    err = send_sealed(out, session, kind, "POST", sealed);
 
 out:
     draft_free(&d);
     json_decref(plain);
     json_decref(sealed);
-    json_decref(stored);
-    cardea_free(path);
     return err;
 }
 
@@ -408,26 +409,19 @@ cardea_entity_get(char **out, cardea_session *session,
                   cardea_entity_type type, const char *id)
 {
     cardea_sdk_access access = {0};
-    json_t *plain = NULL;
     int kind;
     cardea_err err;
 
     if (out == NULL || id == NULL) {
-        return session != NULL ? (cardea_sdk__set_error(session, "NULL "
-                                  "argument"), CARDEA_EINVAL)
-                               : CARDEA_EINVAL;
+        return reject_argument(session, "NULL argument");
     }
     if ((err = begin(&kind, session, type)) != CARDEA_OK) {
         return err;
     }
     err = cardea_sdk__access_fetch(&access, session, kind, id);
     if (err == CARDEA_OK) {
-        err = cardea_sdk__access_decrypt(&plain, session, &access);
+        err = cardea_sdk__access_dump(out, session, &access);
     }
-    if (err == CARDEA_OK) {
-        err = cardea_sdk__dump(out, session, plain);
-    }
-    json_decref(plain);
     cardea_sdk__access_free(&access);
     return err;
 }
@@ -461,16 +455,12 @@ cardea_entity_modify(char **out, cardea_session *session,
     cardea_sdk_access access = {0};
     json_t *plain = NULL;
     json_t *sealed = NULL;
-    json_t *stored = NULL;
-    char *path = NULL;
     const char *id;
     int kind;
     cardea_err err;
 
     if (out == NULL || json == NULL) {
-        return session != NULL ? (cardea_sdk__set_error(session, "NULL "
-                                  "argument"), CARDEA_EINVAL)
-                               : CARDEA_EINVAL;
+        return reject_argument(session, "NULL argument");
     }
     if ((err = begin(&kind, session, type)) != CARDEA_OK
         || (err = parse_object(&plain, session, json, "entity"))
@@ -500,22 +490,12 @@ cardea_entity_modify(char **out, cardea_session *session,
                               cardea_strerror(err));
         goto out;
     }
-    if ((err = cardea_sdk__entity_path(&path, session, kind, NULL, NULL))
-        != CARDEA_OK) {
-        goto out;
-    }
-    err = cardea_sdk__entity_request(&stored, session, kind, "PUT", path,
-                                     sealed);
-    if (err == CARDEA_OK) {
-        err = decrypt_to_text(out, session, kind, stored);
-    }
+    err = send_sealed(out, session, kind, "PUT", sealed);
 
 out:
     cardea_sdk__access_free(&access);
     json_decref(plain);
     json_decref(sealed);
-    json_decref(stored);
-    cardea_free(path);
     return err;
 }
 
@@ -578,9 +558,7 @@ cardea_entity_match(char ***ids, size_t *count, cardea_session *session,
     cardea_err err;
 
     if (ids == NULL || count == NULL || filter == NULL) {
-        return session != NULL ? (cardea_sdk__set_error(session, "NULL "
-                                  "argument"), CARDEA_EINVAL)
-                               : CARDEA_EINVAL;
+        return reject_argument(session, "NULL argument");
     }
     if ((err = begin(&kind, session, type)) != CARDEA_OK
         || (err = parse_object(&body, session, filter, "filter"))
@@ -680,9 +658,7 @@ cardea_entity_get_by_ids(char **out, char ***failed_ids, size_t *failed_count,
         || (failed_ids == NULL) != (failed_count == NULL)
         || id_count > CARDEA_SDK_BY_IDS_MAX) {
         json_decref(plain);
-        return session != NULL ? (cardea_sdk__set_error(session, "invalid "
-                                  "argument"), CARDEA_EINVAL)
-                               : CARDEA_EINVAL;
+        return reject_argument(session, "invalid argument");
     }
     if ((err = begin(&kind, session, type)) != CARDEA_OK) {
         json_decref(plain);

@@ -263,6 +263,20 @@ cardea_err cardea_sdk__access_decrypt(json_t **out, cardea_session *session,
                                       const cardea_sdk_access *access)
     CARDEA_MUST_CHECK;
 
+/*
+ * Decrypts `access->entity` as cardea_sdk__access_decrypt does and writes
+ * it as JSON text into `out`, freed with cardea_free. The text contains
+ * health data.
+ */
+cardea_err cardea_sdk__access_dump(char **out, cardea_session *session,
+                                   const cardea_sdk_access *access)
+    CARDEA_MUST_CHECK;
+
+/* Opens `entity` of `kind` (borrowed), then cardea_sdk__access_dump. */
+cardea_err cardea_sdk__entity_dump(char **out, cardea_session *session,
+                                   int kind, json_t *entity)
+    CARDEA_MUST_CHECK;
+
 /* Dumps `value` as compact JSON text; CARDEA_ENOMEM on failure. */
 cardea_err cardea_sdk__dump(char **out, cardea_session *session,
                             const json_t *value) CARDEA_MUST_CHECK;

@@ -5,7 +5,6 @@
  * official SDK extended with the application's entries, parsed once when
  * the session opens, and the entity encryption that uses them.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,23 +42,6 @@ cardea_sdk__fields_free(cardea_sdk_fields *fields)
         cardea_manifest__free(fields->manifests[i]);
     }
     cardea_mem__free(fields);
-}
-
-static void
-set_message(char *errmsg, size_t errmsg_cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_message(char *errmsg, size_t errmsg_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errmsg == NULL || errmsg_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(errmsg, errmsg_cap, fmt, ap);
-    va_end(ap);
 }
 
 static bool
@@ -120,13 +102,13 @@ build_one(cardea_manifest **out, size_t type, const char *const *extra,
     }
     cardea_mem__free(entries);
     if (err == CARDEA_EINVAL) {
-        set_message(errmsg, errmsg_cap,
-                    "invalid encrypted field entries for %s: an entry is "
-                    "NULL, not valid manifest grammar, listed twice, or "
-                    "names %s", type_names[type],
-                    type == FIELDS_CONTACT   ? "services"
-                    : type == FIELDS_SERVICE ? "content"
-                                             : "encryptedSelf");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "invalid encrypted field "
+                           "entries for %s: an entry is NULL, not valid "
+                           "manifest grammar, listed twice, or names %s",
+                           type_names[type],
+                           type == FIELDS_CONTACT   ? "services"
+                           : type == FIELDS_SERVICE ? "content"
+                                                    : "encryptedSelf");
     }
     return err;
 }
@@ -150,8 +132,8 @@ cardea_sdk__fields_new(cardea_sdk_fields **out,
     cardea_err err = CARDEA_OK;
 
     if (config->version != CARDEA_ENCRYPTED_FIELDS_VERSION) {
-        set_message(errmsg, errmsg_cap, "unknown cardea_encrypted_fields "
-                    "version");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "unknown "
+                           "cardea_encrypted_fields version");
         return CARDEA_EINVAL;
     }
     if ((fields = cardea_mem__calloc(1, sizeof *fields)) == NULL) {
@@ -159,8 +141,9 @@ cardea_sdk__fields_new(cardea_sdk_fields **out,
     }
     for (size_t t = 0; t < FIELDS_TYPES && err == CARDEA_OK; t++) {
         if (lists[t] == NULL && counts[t] > 0) {
-            set_message(errmsg, errmsg_cap, "encrypted fields of %s: NULL "
-                        "list with %zu entries", type_names[t], counts[t]);
+            cardea_sdk__errmsg(errmsg, errmsg_cap, "encrypted fields of %s: "
+                               "NULL list with %zu entries", type_names[t],
+                               counts[t]);
             err = CARDEA_EINVAL;
         } else {
             err = build_one(&fields->manifests[t], t, lists[t], counts[t],

@@ -49,6 +49,24 @@ free_secret_str(char *s)
     }
 }
 
+/* see sdk/sdk.h */
+char *
+cardea_sdk__hex_lower_dup(const char *hex)
+{
+    size_t len = strlen(hex);
+    char *copy;
+
+    if ((copy = cardea_mem__strdup(hex)) == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (copy[i] >= 'A' && copy[i] <= 'F') {
+            copy[i] = (char)(copy[i] - 'A' + 'a');
+        }
+    }
+    return copy;
+}
+
 /* Lowercase copy of a non-empty hex string of even length, or NULL. */
 static char *
 hex_copy(const char *hex, cardea_err *err)
@@ -61,14 +79,8 @@ hex_copy(const char *hex, cardea_err *err)
         *err = CARDEA_EINVAL;
         return NULL;
     }
-    if ((copy = cardea_mem__strdup(hex)) == NULL) {
+    if ((copy = cardea_sdk__hex_lower_dup(hex)) == NULL) {
         *err = CARDEA_ENOMEM;
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (copy[i] >= 'A' && copy[i] <= 'F') {
-            copy[i] = (char)(copy[i] - 'A' + 'a');
-        }
     }
     return copy;
 }

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,23 +28,6 @@ struct cardea_keystore {
     char *path;
 };
 
-static void
-say(char *errmsg, size_t errmsg_cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *errmsg, size_t errmsg_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errmsg == NULL || errmsg_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(errmsg, errmsg_cap, fmt, ap);
-    va_end(ap);
-}
-
 /* Checks mode and owner of the opened folder. */
 static cardea_err
 check_dir(int fd, const char *dir, char *errmsg, size_t errmsg_cap)
@@ -53,22 +35,21 @@ check_dir(int fd, const char *dir, char *errmsg, size_t errmsg_cap)
     struct stat st;
 
     if (fstat(fd, &st) != 0) {
-        say(errmsg, errmsg_cap, "cannot inspect key store folder %s: %s",
-            dir, strerror(errno));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot inspect key store "
+                           "folder %s: %s", dir, strerror(errno));
         return CARDEA_EIO;
     }
     if (st.st_uid != geteuid()) {
-        say(errmsg, errmsg_cap,
-            "key store folder %s belongs to another user (uid %u); use a "
-            "folder you own",
-            dir, (unsigned)st.st_uid);
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "key store folder %s belongs "
+                           "to another user (uid %u); use a folder you own",
+                           dir, (unsigned)st.st_uid);
         return CARDEA_EACCESS;
     }
     if ((st.st_mode & 077) != 0) {
-        say(errmsg, errmsg_cap,
-            "key store folder %s is accessible by group or others (mode "
-            "%04o); run chmod 700 on it",
-            dir, (unsigned)(st.st_mode & 07777));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "key store folder %s is "
+                           "accessible by group or others (mode %04o); run "
+                           "chmod 700 on it", dir,
+                           (unsigned)(st.st_mode & 07777));
         return CARDEA_EACCESS;
     }
     return CARDEA_OK;
@@ -83,18 +64,18 @@ cardea_keystore__open(cardea_keystore **out, const char *dir, char *errmsg,
     int fd;
 
     if (out == NULL || dir == NULL || dir[0] == 0) {
-        say(errmsg, errmsg_cap, "no key store folder given");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "no key store folder given");
         return CARDEA_EINVAL;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        say(errmsg, errmsg_cap, "cannot create key store folder %s: %s", dir,
-            strerror(errno));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot create key store "
+                           "folder %s: %s", dir, strerror(errno));
         return CARDEA_EIO;
     }
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        say(errmsg, errmsg_cap, "cannot open key store folder %s: %s", dir,
-            strerror(errno));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot open key store folder "
+                           "%s: %s", dir, strerror(errno));
         return CARDEA_EIO;
     }
     if ((err = check_dir(fd, dir, errmsg, errmsg_cap)) != CARDEA_OK) {
@@ -105,7 +86,7 @@ cardea_keystore__open(cardea_keystore **out, const char *dir, char *errmsg,
     if (store == NULL || (store->path = cardea_mem__strdup(dir)) == NULL) {
         cardea_mem__free(store);
         close(fd);
-        say(errmsg, errmsg_cap, "out of memory");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "out of memory");
         return CARDEA_ENOMEM;
     }
     store->dir_fd = fd;
@@ -181,7 +162,7 @@ cardea_keystore__put(cardea_keystore *store, const char *name,
 
     if (store == NULL || name == NULL || (data == NULL && len > 0) ||
         !name_ok(name)) {
-        say(errmsg, errmsg_cap, "invalid key store entry name");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "invalid key store entry name");
         return CARDEA_EINVAL;
     }
     /* A random suffix keeps concurrent writers of one entry apart. */
@@ -194,8 +175,8 @@ cardea_keystore__put(cardea_keystore *store, const char *name,
     fd = openat(store->dir_fd, tmp,
                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        say(errmsg, errmsg_cap, "cannot create a file in key store %s: %s",
-            store->path, strerror(errno));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot create a file in key "
+                           "store %s: %s", store->path, strerror(errno));
         return CARDEA_EIO;
     }
     err = write_all(fd, data, len);
@@ -210,8 +191,8 @@ cardea_keystore__put(cardea_keystore *store, const char *name,
         err = CARDEA_EIO;
     }
     if (err != CARDEA_OK) {
-        say(errmsg, errmsg_cap, "cannot write %s in key store %s: %s", name,
-            store->path, strerror(errno));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot write %s in key store "
+                           "%s: %s", name, store->path, strerror(errno));
         unlinkat(store->dir_fd, tmp, 0);
         return err;
     }
@@ -247,21 +228,22 @@ check_file(size_t *size, int fd, const cardea_keystore *store,
     struct stat st;
 
     if (fstat(fd, &st) != 0) {
-        say(errmsg, errmsg_cap, "cannot inspect %s in key store %s: %s",
-            name, store->path, strerror(errno));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot inspect %s in key "
+                           "store %s: %s", name, store->path, strerror(errno));
         return CARDEA_EIO;
     }
     if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
         st.st_uid != geteuid()) {
-        say(errmsg, errmsg_cap,
-            "key store file %s/%s is not a private regular file (mode "
-            "%04o); run chmod 600 on it",
-            store->path, name, (unsigned)(st.st_mode & 07777));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "key store file %s/%s is not a "
+                           "private regular file (mode %04o); run chmod 600 "
+                           "on it", store->path, name,
+                           (unsigned)(st.st_mode & 07777));
         return CARDEA_EACCESS;
     }
     if ((uint64_t)st.st_size > CARDEA_KEYSTORE_MAX_FILE) {
-        say(errmsg, errmsg_cap, "key store file %s/%s is over %zu bytes",
-            store->path, name, CARDEA_KEYSTORE_MAX_FILE);
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "key store file %s/%s is over "
+                           "%zu bytes", store->path, name,
+                           CARDEA_KEYSTORE_MAX_FILE);
         return CARDEA_ETOOBIG;
     }
     *size = (size_t)st.st_size;
@@ -279,7 +261,7 @@ cardea_keystore__get(uint8_t **out, size_t *out_len, cardea_keystore *store,
 
     if (out == NULL || out_len == NULL || store == NULL || name == NULL ||
         !name_ok(name)) {
-        say(errmsg, errmsg_cap, "invalid key store entry name");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "invalid key store entry name");
         return CARDEA_EINVAL;
     }
     fd = openat(store->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -287,8 +269,8 @@ cardea_keystore__get(uint8_t **out, size_t *out_len, cardea_keystore *store,
         if (errno == ENOENT) {
             return CARDEA_ENOTFOUND;
         }
-        say(errmsg, errmsg_cap, "cannot open %s in key store %s: %s", name,
-            store->path, strerror(errno));
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot open %s in key store "
+                           "%s: %s", name, store->path, strerror(errno));
         return errno == ELOOP ? CARDEA_EACCESS : CARDEA_EIO;
     }
     if ((err = check_file(&size, fd, store, name, errmsg, errmsg_cap)) !=
@@ -300,8 +282,8 @@ cardea_keystore__get(uint8_t **out, size_t *out_len, cardea_keystore *store,
         goto out;
     }
     if ((err = read_all(data, fd, size)) != CARDEA_OK) {
-        say(errmsg, errmsg_cap, "cannot read %s in key store %s", name,
-            store->path);
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "cannot read %s in key store %s",
+                           name, store->path);
         goto out;
     }
     data[size] = 0;
@@ -385,8 +367,8 @@ cardea_keystore__save_key(cardea_keystore *store, cardea_keystore_kind kind,
     err = cardea_keystore__key_name(name, sizeof name, kind, owner_id,
                                     fp_v1);
     if (err != CARDEA_OK) {
-        say(errmsg, errmsg_cap, "data owner id %s cannot be part of a key "
-                                "store entry name", owner_id);
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "data owner id %s cannot be "
+                           "part of a key store entry name", owner_id);
         return err;
     }
     cardea_buf__init(&text, 0);
@@ -397,7 +379,7 @@ cardea_keystore__save_key(cardea_keystore *store, cardea_keystore_kind kind,
         (err = cardea_buf__append_str(&text, b64)) != CARDEA_OK ||
         (err = cardea_buf__append(&text, tail, sizeof tail - 1)) !=
             CARDEA_OK) {
-        say(errmsg, errmsg_cap, "out of memory");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "out of memory");
         goto out;
     }
     err = cardea_keystore__put(store, name, text.data, text.len, errmsg,
@@ -459,8 +441,8 @@ cardea_keystore__load_key(uint8_t **out, size_t *out_len,
         err = cardea_keystore__key_name(name, sizeof name, order[i],
                                         owner_id, fp_v1);
         if (err != CARDEA_OK) {
-            say(errmsg, errmsg_cap, "data owner id %s cannot be part of a "
-                                    "key store entry name", owner_id);
+            cardea_sdk__errmsg(errmsg, errmsg_cap, "data owner id %s cannot "
+                               "be part of a key store entry name", owner_id);
             return err;
         }
         err = cardea_keystore__get(&text, &text_len, store, name, errmsg,
@@ -469,9 +451,9 @@ cardea_keystore__load_key(uint8_t **out, size_t *out_len,
             err = decode_key_entry(out, out_len, text, text_len);
             cardea_mem__free_secret(text, text_len + 1);
             if (err == CARDEA_EFORMAT) {
-                say(errmsg, errmsg_cap, "key store file %s/%s is not "
-                                        "{\"privateKey\": base64}",
-                    store->path, name);
+                cardea_sdk__errmsg(errmsg, errmsg_cap, "key store file %s/%s "
+                                   "is not {\"privateKey\": base64}",
+                                   store->path, name);
             }
             if (err == CARDEA_OK) {
                 *kind = order[i];
@@ -514,8 +496,8 @@ cardea_keystore__load_verification(json_t **out, cardea_keystore *store,
         cardea_mem__free_secret(text, text_len + 1);
     }
     if (err == CARDEA_EFORMAT || (err == CARDEA_OK && !json_is_object(value))) {
-        say(errmsg, errmsg_cap, "key store file %s/%s is no JSON object",
-            store->path, name);
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "key store file %s/%s is no "
+                           "JSON object", store->path, name);
         err = CARDEA_EFORMAT;
     }
     if (err == CARDEA_OK) {
@@ -547,7 +529,8 @@ cardea_keystore__save_verification(cardea_keystore *store,
 
     if (store == NULL || owner_id == NULL || !json_is_object(map) ||
         verification_name(name, sizeof name, owner_id) != CARDEA_OK) {
-        say(errmsg, errmsg_cap, "invalid verification map or owner id");
+        cardea_sdk__errmsg(errmsg, errmsg_cap, "invalid verification map or "
+                           "owner id");
         return CARDEA_EINVAL;
     }
     if ((text = cardea_json__dump(map)) == NULL) {

@@ -566,6 +566,36 @@ cardea_sdk__access_decrypt(json_t **out, cardea_session *session,
 }
 
 cardea_err
+cardea_sdk__access_dump(char **out, cardea_session *session,
+                        const cardea_sdk_access *access)
+{
+    json_t *plain = NULL;
+    cardea_err err;
+
+    err = cardea_sdk__access_decrypt(&plain, session, access);
+    if (err == CARDEA_OK) {
+        err = cardea_sdk__dump(out, session, plain);
+    }
+    json_decref(plain);
+    return err;
+}
+
+cardea_err
+cardea_sdk__entity_dump(char **out, cardea_session *session, int kind,
+                        json_t *entity)
+{
+    cardea_sdk_access access = {0};
+    cardea_err err;
+
+    err = cardea_sdk__access_open(&access, session, kind, entity);
+    if (err == CARDEA_OK) {
+        err = cardea_sdk__access_dump(out, session, &access);
+    }
+    cardea_sdk__access_free(&access);
+    return err;
+}
+
+cardea_err
 cardea_sdk__exmap_put(cardea_session *session, const json_t *batch)
 {
     json_t *body;

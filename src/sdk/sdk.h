@@ -157,6 +157,10 @@ cardea_sdk__self(const cardea_session *session)
 /* Formats the session's errmsg. Never pass a secret as an argument. */
 void cardea_sdk__set_error(cardea_session *session, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Formats a message into the caller's buffer `errmsg` of `errmsg_cap`
+ * bytes. Does nothing when `errmsg` is NULL or `errmsg_cap` is 0. */
+void cardea_sdk__errmsg(char *errmsg, size_t errmsg_cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Sends one line to the session's log callback, else the global one. */
 void cardea_sdk__log(cardea_session *session, cardea_log_level level,
                      const char *fmt, ...)
@@ -326,6 +330,10 @@ cardea_sdk__key_is_safe(const cardea_sdk_key *key)
 const cardea_sdk_key *cardea_sdk__find_key(const cardea_session *session,
                                            const char *owner_id,
                                            const char *fingerprint);
+
+/* Copies hex digits `hex` with A-F lowercased; NULL when out of memory.
+ * Free the copy with cardea_mem__free. */
+char *cardea_sdk__hex_lower_dup(const char *hex);
 
 /* Frees the keys array (private keys dropped, strings freed). */
 void cardea_sdk__keys_free(cardea_sdk_key *keys, size_t count);

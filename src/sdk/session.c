@@ -22,6 +22,19 @@ cardea_sdk__set_error(cardea_session *session, const char *fmt, ...)
 }
 
 void
+cardea_sdk__errmsg(char *errmsg, size_t errmsg_cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (errmsg == NULL || errmsg_cap == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(errmsg, errmsg_cap, fmt, ap);
+    va_end(ap);
+}
+
+void
 cardea_sdk__log(cardea_session *session, cardea_log_level level,
                 const char *fmt, ...)
 {

@@ -230,13 +230,7 @@ send_bulk(char **out, cardea_session *session, int kind, const char *id,
         err = cardea_sdk__access_fetch(&reread, session, kind, id);
     }
     if (err == CARDEA_OK) {
-        json_t *plain = NULL;
-
-        err = cardea_sdk__access_decrypt(&plain, session, &reread);
-        if (err == CARDEA_OK) {
-            err = cardea_sdk__dump(out, session, plain);
-        }
-        json_decref(plain);
+        err = cardea_sdk__access_dump(out, session, &reread);
     }
 
 out:
@@ -258,7 +252,6 @@ cardea_entity_share(char **out, cardea_session *session,
     const cardea_sdk_xd *xd = NULL;
     const json_t *existing;
     json_t *request = NULL;
-    json_t *plain = NULL;
     int kind;
     cardea_err err;
 
@@ -289,10 +282,7 @@ cardea_entity_share(char **out, cardea_session *session,
         err = update_request(&request, session, &access, xd, xd->sdkeys[kind],
                              existing);
         if (err == CARDEA_OK && request == NULL) {
-            err = cardea_sdk__access_decrypt(&plain, session, &access);
-            if (err == CARDEA_OK) {
-                err = cardea_sdk__dump(out, session, plain);
-            }
+            err = cardea_sdk__access_dump(out, session, &access);
             goto out;
         }
     } else {
@@ -307,7 +297,6 @@ cardea_entity_share(char **out, cardea_session *session,
     }
 
 out:
-    json_decref(plain);
     json_decref(request);
     cardea_sdk__access_free(&access);
     return err;

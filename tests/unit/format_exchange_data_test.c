@@ -84,6 +84,33 @@ fp_v2_of(char out[CARDEA_FP_V2_LEN + 1], size_t index)
                      CARDEA_OK);
 }
 
+/*
+ * Recomputes, from the signature input text and HMAC-SHA512, the base64
+ * shared signature that hcp-1 writes for hcp-1 and hcp-2 in `form`.
+ */
+static void
+shared_signature_of(char encoded[100], const cardea_exchange_content *content,
+                    cardea_shared_sig_form form)
+{
+    char fps[2][CARDEA_FP_V2_LEN + 1];
+    const char *fp_list[2] = {fps[0], fps[1]};
+    uint8_t tag[CARDEA_SHA512_LEN];
+    char *s = NULL;
+    size_t s_len = 0;
+
+    fp_v2_of(fps[0], 0);
+    fp_v2_of(fps[1], 1);
+    assert_int_equal(cardea_exchange_data__signature_input(
+                         &s, &s_len, "hcp-1", "hcp-2", content, fp_list, 2,
+                         form),
+                     CARDEA_OK);
+    assert_int_equal(cardea_hmac__sha512(tag, content->shared_signature_key,
+                                         128, s, s_len),
+                     CARDEA_OK);
+    assert_int_equal(cardea_base64__encode(encoded, 100, tag, 64), CARDEA_OK);
+    cardea_mem__free_secret(s, s_len + 1);
+}
+
 static void
 test_exchange_data__signature_input_kt(void **state)
 {
@@ -225,30 +252,20 @@ static void
 test_exchange_data__signatures_match_primitives(void **state)
 {
     cardea_exchange_content content;
-    char fps[2][CARDEA_FP_V2_LEN + 1];
-    const char *fp_list[2] = {fps[0], fps[1]};
+    char fp[CARDEA_FP_V2_LEN + 1];
     uint8_t tag[CARDEA_SHA512_LEN], hmac_key[CARDEA_SHA512_LEN];
     uint8_t digest[CARDEA_SHA256_LEN];
     uint8_t *der = NULL;
-    size_t der_len = 0, s_len = 0;
-    char encoded[100], *s = NULL;
+    size_t der_len = 0;
+    char encoded[100];
     json_t *xd;
 
     (void)state;
     fixed_content(&content);
     xd = create_two_recipients(&content);
-    fp_v2_of(fps[0], 0);
-    fp_v2_of(fps[1], 1);
+    fp_v2_of(fp, 0);
 
-    assert_int_equal(cardea_exchange_data__signature_input(
-                         &s, &s_len, "hcp-1", "hcp-2", &content, fp_list, 2,
-                         CARDEA_SHARED_SIG_KT),
-                     CARDEA_OK);
-    assert_int_equal(cardea_hmac__sha512(tag, content.shared_signature_key,
-                                         128, s, s_len),
-                     CARDEA_OK);
-    assert_int_equal(cardea_base64__encode(encoded, sizeof encoded, tag, 64),
-                     CARDEA_OK);
+    shared_signature_of(encoded, &content, CARDEA_SHARED_SIG_KT);
     assert_string_equal(cardea_json__get_str(xd, "sharedSignature"), encoded);
 
     assert_int_equal(cardea_rsa__pkcs8_der(&der, &der_len, rsa[0]),
@@ -260,13 +277,12 @@ test_exchange_data__signatures_match_primitives(void **state)
     assert_int_equal(cardea_base64__encode(encoded, sizeof encoded, tag, 64),
                      CARDEA_OK);
     assert_string_equal(cardea_json__get_str(json_object_get(
-                            xd, "delegatorSignature"), fps[0]),
+                            xd, "delegatorSignature"), fp),
                         encoded);
     assert_int_equal(json_object_size(json_object_get(xd,
                                                       "delegatorSignature")),
                      1);
     cardea_mem__free_secret(der, der_len);
-    cardea_mem__free_secret(s, s_len + 1);
     json_decref(xd);
 }
 
@@ -410,35 +426,20 @@ static void
 test_exchange_data__ts8_form_verifies(void **state)
 {
     cardea_exchange_content content;
-    char fps[2][CARDEA_FP_V2_LEN + 1];
-    const char *fp_list[2] = {fps[0], fps[1]};
-    uint8_t tag[CARDEA_SHA512_LEN];
-    char encoded[100], *s = NULL;
-    size_t s_len = 0;
+    char encoded[100];
     bool verified = false;
     json_t *xd;
 
     (void)state;
     fixed_content(&content);
     xd = create_two_recipients(&content);
-    fp_v2_of(fps[0], 0);
-    fp_v2_of(fps[1], 1);
-    assert_int_equal(cardea_exchange_data__signature_input(
-                         &s, &s_len, "hcp-1", "hcp-2", &content, fp_list, 2,
-                         CARDEA_SHARED_SIG_TS8),
-                     CARDEA_OK);
-    assert_int_equal(cardea_hmac__sha512(tag, content.shared_signature_key,
-                                         128, s, s_len),
-                     CARDEA_OK);
-    assert_int_equal(cardea_base64__encode(encoded, sizeof encoded, tag, 64),
-                     CARDEA_OK);
+    shared_signature_of(encoded, &content, CARDEA_SHARED_SIG_TS8);
     assert_int_equal(cardea_json__set_str(xd, "sharedSignature", encoded),
                      CARDEA_OK);
     assert_int_equal(cardea_exchange_data__verify(&verified, xd, &content,
                                                   "hcp-1", owner, 1),
                      CARDEA_OK);
     assert_true(verified);
-    cardea_mem__free_secret(s, s_len + 1);
     json_decref(xd);
 }
 
