@@ -45,8 +45,18 @@ write_bundle(const json_t *bundle, const char *output, bool compact)
     if (output == NULL) {
         return cardea_cli__print_json(bundle, compact);
     }
-    fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /*
+     * The bundle holds decrypted health data: create a new 0600 file and
+     * never write into an existing one, whose mode may let others read.
+     */
+    fd = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+              0600);
     file = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (file == NULL && errno == EEXIST) {
+        cardea_cli__error("%s already exists; remove it or choose another "
+                          "--output file", output);
+        return false;
+    }
     if (file == NULL) {
         cardea_cli__error("cannot create %s: %s", output, strerror(errno));
         if (fd >= 0) {

@@ -154,7 +154,9 @@ parse_options(cardea_cli_common *common, int argc, char **argv,
             if (exit_now) {
                 return CARDEA_CLI_OK;
             }
-        } else if (opt > 0 && opt < 100 && take != NULL) {
+        } else if (opt != '?' && opt != ':' && opt > 0 && opt < 100
+                   && take != NULL) {
+            /* getopt's '?' and ':' report a bad option: never run on. */
             take(opt, arg);
         } else {
             fputs(usage, stderr);

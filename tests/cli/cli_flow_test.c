@@ -485,6 +485,37 @@ test_cli__export_bundle(void **state)
     test_cli_free(&r);
 }
 
+static void
+test_cli__export_file_never_replaced(void **state)
+{
+    char path[512];
+    struct stat st;
+    test_cli_result r;
+    FILE *file;
+
+    (void)state;
+    test_server_path(path, sizeof path, &server, "existing-export.json");
+    file = fopen(path, "w");
+    assert_non_null(file);
+    fputs("kept\n", file);
+    fclose(file);
+    assert_int_equal(chmod(path, 0644), 0);
+    r = run("--profile", "patient-1", "export", patient_ids[0], "--output",
+            path, NULL);
+    test_cli_expect_status(&r, 1, "export over an existing file");
+    assert_non_null(strstr(r.err, "already exists"));
+    test_cli_free(&r);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 5);
+    assert_int_equal(unlink(path), 0);
+    r = run("--profile", "patient-1", "export", patient_ids[0], "--output",
+            path, NULL);
+    test_cli_expect_status(&r, 0, "export to a new file");
+    test_cli_free(&r);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+}
+
 /* ---- database scan ------------------------------------------------------ */
 
 static void
@@ -1051,6 +1082,7 @@ main(void)
         cmocka_unit_test(test_cli__patient_cannot_read_other),
         cmocka_unit_test(test_cli__list_by_code_and_patient),
         cmocka_unit_test(test_cli__export_bundle),
+        cmocka_unit_test(test_cli__export_file_never_replaced),
         cmocka_unit_test(test_cli__scan_finds_no_leak),
         cmocka_unit_test(test_cli__scan_rejects_plaintext),
         cmocka_unit_test(test_cli__rejects_not_json),

@@ -161,6 +161,15 @@ test_cli_key__recovery_key_on_new_device(void **state)
     test_cli_expect_status(&r, 1, "recover with a wrong key");
     assert_non_null(strstr(r.err, "no recovery data"));
     test_cli_free(&r);
+    /* A mistyped option stops the command: the data is not deleted. */
+    r = run("--profile", "doc-2", "key", "recover", "--delte", recovery_key,
+            NULL);
+    test_cli_expect_status(&r, 2, "recover with an unknown option");
+    test_cli_free(&r);
+    r = run("--profile", "doc", "key", "recovery-key", "create",
+            "--lifetme", "2h", NULL);
+    test_cli_expect_status(&r, 2, "recovery-key create, unknown option");
+    test_cli_free(&r);
     r = run("--profile", "doc-2", "key", "recover", recovery_key, NULL);
     test_cli_expect_status(&r, 0, "recover");
     assert_non_null(strstr(r.out, "recovered 1 key pair"));
