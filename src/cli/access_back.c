@@ -191,7 +191,8 @@ request(const args *a)
         cardea_cli__client_close(&client);
         return CARDEA_CLI_FAILED;
     }
-    printf("asked %zu counterpart(s) to give access back\n", created);
+    printf("asked %zu %s to give access back\n", created,
+           cardea_cli__plural(created, "counterpart", "counterparts"));
     cardea_cli__client_close(&client);
     return CARDEA_CLI_OK;
 }

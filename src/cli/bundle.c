@@ -51,8 +51,10 @@ print_summary(const char *path, const cardea_fhir_plan *plan, bool json)
 
     if (!json) {
         printf("%s: Patient %zu, HealthElement %zu, Contact %zu with %zu "
-               "observations, Document %zu", path, plan->patients,
-               plan->conditions, plan->encounters, plan->observations,
+               "%s, Document %zu", path, plan->patients, plan->conditions,
+               plan->encounters, plan->observations,
+               cardea_cli__plural(plan->observations, "observation",
+                                  "observations"),
                plan->documents);
         for (size_t i = 0; i < plan->skipped_len; i++) {
             printf("%s %s %zu", i == 0 ? "; skipped" : ",",

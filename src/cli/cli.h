@@ -342,6 +342,10 @@ void cardea_cli__progress_end(cardea_cli_progress *bar);
 
 /* ---- output (client.c) ------------------------------------------------- */
 
+/* Returns `one` when `count` is 1, else `many`: "1 file", "2 files". */
+const char *cardea_cli__plural(size_t count, const char *one,
+                               const char *many);
+
 /* Prints `value` to stdout, indented unless `compact`; false on failure. */
 bool cardea_cli__print_json(const json_t *value, bool compact);
 

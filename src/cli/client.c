@@ -392,6 +392,13 @@ cardea_cli__type_word(cardea_entity_type type)
 /* ---- output ------------------------------------------------------------- */
 
 /* see cli/cli.h */
+const char *
+cardea_cli__plural(size_t count, const char *one, const char *many)
+{
+    return count == 1 ? one : many;
+}
+
+/* see cli/cli.h */
 bool
 cardea_cli__print_json(const json_t *value, bool compact)
 {

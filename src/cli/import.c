@@ -237,12 +237,14 @@ print_report(const file_report *report, const cardea_fhir_plan *plan)
         return;
     }
     printf("%s: %zu created, %zu already present, %zu failed "
-           "(Patient %zu, HealthElement %zu, Contact %zu with %zu "
-           "observations, Document %zu)\n",
+           "(Patient %zu, HealthElement %zu, Contact %zu with %zu %s, "
+           "Document %zu)\n",
            report->path, report->created, report->present, report->failed,
            report->by_type[CARDEA_ENTITY_PATIENT],
            report->by_type[CARDEA_ENTITY_HEALTH_ELEMENT],
            report->by_type[CARDEA_ENTITY_CONTACT], plan->observations,
+           cardea_cli__plural(plan->observations, "observation",
+                              "observations"),
            report->by_type[CARDEA_ENTITY_DOCUMENT]);
     if (plan->skipped_len > 0) {
         printf("%s: skipped", report->path);
@@ -318,9 +320,11 @@ print_totals(const totals *sum, json_t *reports, bool json)
     json_t *doc;
 
     if (!json) {
-        printf("%zu files: %zu imported, %zu rejected; %zu entities "
-               "created, %zu already present, %zu failed\n", sum->files,
+        printf("%zu %s: %zu imported, %zu rejected; %zu %s created, %zu "
+               "already present, %zu failed\n", sum->files,
+               cardea_cli__plural(sum->files, "file", "files"),
                sum->files - sum->rejected, sum->rejected, sum->created,
+               cardea_cli__plural(sum->created, "entity", "entities"),
                sum->present, sum->failed);
         return;
     }

@@ -23,6 +23,11 @@
 #define RECOVERY_TEXT_MAX 256
 /* Light margin around the QR code, in modules. */
 #define QR_MARGIN 2
+/*
+ * Maximum length of the FINGERPRINT argument of `key verify`, which the
+ * SDK also takes as a whole public key in hex: 1100 digits for RSA-4096.
+ */
+#define FINGERPRINT_ARG_MAX 2048
 
 static const char key_usage[] =
     "usage: cardea key COMMAND [OPTIONS]\n"
@@ -322,6 +327,7 @@ verify(int argc, char **argv)
     static const struct option extra[] = {{"reject", no_argument, NULL, 1}};
     cardea_cli_common common;
     cardea_cli_client client;
+    char fp[FINGERPRINT_ARG_MAX + 1];
     bool reject = false;
     cardea_err err;
     int status = parse_options(&common, argc, argv, extra, 1, usage,
@@ -334,15 +340,32 @@ verify(int argc, char **argv)
         fputs(usage, stderr);
         return CARDEA_CLI_USAGE;
     }
+    if (strlen(argv[optind]) > FINGERPRINT_ARG_MAX) {
+        cardea_cli__error("the fingerprint is over %d characters; give the "
+                          "32 hex digits 'cardea key fingerprint' prints",
+                          FINGERPRINT_ARG_MAX);
+        return CARDEA_CLI_USAGE;
+    }
+    /* Fingerprints are stored and printed in lowercase hex. */
+    snprintf(fp, sizeof fp, "%s", argv[optind]);
+    for (size_t i = 0; fp[i] != '\0'; i++) {
+        fp[i] = (char)tolower((unsigned char)fp[i]);
+    }
     if (!cardea_cli__client_open(&client, &common)) {
         return CARDEA_CLI_FAILED;
     }
-    err = cardea_session_verify_key(client.session, argv[optind], !reject);
-    if (err != CARDEA_OK) {
+    err = cardea_session_verify_key(client.session, fp, !reject);
+    if (err == CARDEA_ENOTFOUND) {
+        cardea_cli__error("no key with fingerprint %s is published for data "
+                          "owner %s or its parents; list the keys and their "
+                          "fingerprints with 'cardea key fingerprint'", fp,
+                          cardea_session_data_owner_id(client.session));
+        status = CARDEA_CLI_FAILED;
+    } else if (err != CARDEA_OK) {
         cardea_cli__session_error(&client, err, "verifying the key");
         status = CARDEA_CLI_FAILED;
     } else {
-        printf("key %s marked %s\n", argv[optind],
+        printf("key %s marked %s\n", fp,
                reject ? "not genuine" : "verified");
         status = CARDEA_CLI_OK;
     }
@@ -601,7 +624,8 @@ recover(int argc, char **argv)
         cardea_cli__client_close(&client);
         return CARDEA_CLI_FAILED;
     }
-    printf("recovered %zu key pair(s)\n", recovered);
+    printf("recovered %zu %s\n", recovered,
+           cardea_cli__plural(recovered, "key pair", "key pairs"));
     if (recovered > 0) {
         printf("compare their fingerprints ('cardea key fingerprint') with "
                "a trusted copy,\nthen run 'cardea key verify FINGERPRINT'\n");

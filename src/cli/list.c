@@ -192,6 +192,7 @@ print_line(cardea_entity_type type, const json_t *entity)
     const char *id = str_or(entity, "id", "?");
     const json_t *codes = json_object_get(entity, "codes");
     const json_t *first = json_array_get(codes, 0);
+    size_t services;
 
     switch (type) {
     case CARDEA_ENTITY_PATIENT:
@@ -201,8 +202,9 @@ print_line(cardea_entity_type type, const json_t *entity)
                json_integer_value(json_object_get(entity, "dateOfBirth")));
         break;
     case CARDEA_ENTITY_CONTACT:
-        printf("%s  %s  %zu services\n", id, str_or(entity, "descr", "-"),
-               json_array_size(json_object_get(entity, "services")));
+        services = json_array_size(json_object_get(entity, "services"));
+        printf("%s  %s  %zu %s\n", id, str_or(entity, "descr", "-"),
+               services, cardea_cli__plural(services, "service", "services"));
         break;
     case CARDEA_ENTITY_DOCUMENT:
         printf("%s  %s (%s)\n", id, str_or(entity, "name", "-"),
@@ -221,6 +223,7 @@ print_entities(const list_args *args, json_t *entities, size_t failed)
 {
     json_t *entity;
     size_t index;
+    size_t count;
 
     if (args->common.json) {
         json_t *doc = json_pack("{s:s, s:O, s:I}", "type",
@@ -235,8 +238,9 @@ print_entities(const list_args *args, json_t *entities, size_t failed)
     json_array_foreach(entities, index, entity) {
         print_line(args->type, entity);
     }
-    printf("%zu %ss%s\n", json_array_size(entities),
-           cardea_cli__type_word(args->type),
+    count = json_array_size(entities);
+    printf("%zu %s%s%s\n", count, cardea_cli__type_word(args->type),
+           cardea_cli__plural(count, "", "s"),
            failed > 0 ? " (some could not be decrypted)" : "");
     return true;
 }

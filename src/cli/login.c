@@ -6,12 +6,15 @@
  * comes from $CARDEA_PASSWORD or from a prompt without echo on the
  * terminal, never from the command line. Key files given with --key-file
  * are encrypted exports of `cardea key export`, decrypted before anything
- * is saved, so a wrong passphrase leaves no profile behind.
+ * is saved, so a wrong passphrase leaves no profile behind. A login that
+ * fails later (wrong password, server down) removes the folders it
+ * created.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -136,6 +139,48 @@ parse_args(login_args *args, int argc, char **argv)
     return true;
 }
 
+/* The folders a login may create, outermost first. */
+typedef struct new_folders {
+    char paths[3][CARDEA_CLI_PATH_MAX];
+    bool existed[3];
+} new_folders;
+
+/* Records which folders of `profile` exist before the login. */
+static void
+folders_note(new_folders *folders, const cardea_cli_profile *profile)
+{
+    struct stat st;
+    char *slash;
+
+    snprintf(folders->paths[0], sizeof folders->paths[0], "%s",
+             profile->dir);
+    slash = strrchr(folders->paths[0], '/');
+    if (slash != NULL && slash != folders->paths[0]) {
+        *slash = '\0';
+    }
+    snprintf(folders->paths[1], sizeof folders->paths[1], "%s",
+             profile->dir);
+    snprintf(folders->paths[2], sizeof folders->paths[2], "%s",
+             profile->key_dir);
+    for (size_t i = 0; i < 3; i++) {
+        folders->existed[i] = lstat(folders->paths[i], &st) == 0;
+    }
+}
+
+/*
+ * Removes the folders this login created, innermost first. rmdir removes
+ * only empty folders, so key pairs a session already saved stay.
+ */
+static void
+folders_undo(const new_folders *folders)
+{
+    for (size_t i = 3; i-- > 0;) {
+        if (!folders->existed[i]) {
+            (void)rmdir(folders->paths[i]);
+        }
+    }
+}
+
 /* Decrypts every --key-file into args->keys; false after an error. */
 static bool
 read_key_files(login_args *args)
@@ -156,6 +201,7 @@ static int
 run_login(login_args *args)
 {
     cardea_cli_client client = {0};
+    new_folders folders;
     char password[PASSWORD_MAX + 2] = "";
     const char *env_password = getenv("CARDEA_PASSWORD");
     int status = CARDEA_CLI_FAILED;
@@ -185,9 +231,11 @@ run_login(login_args *args)
                           "login' on a terminal");
         goto out;
     }
+    folders_note(&folders, &client.profile);
     if (!cardea_cli__profile_mkdir(&client.profile)
         || !cardea_cli__client_login(&client, password, &args->keys)
         || !cardea_cli__profile_save(&client.profile)) {
+        folders_undo(&folders);
         goto out;
     }
     print_result(&client, args->common.json);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "cli/cli.h"
 #include "server/server.h"
 
@@ -320,7 +321,10 @@ run_server(const serve_config *config)
         goto out;
     }
     sigwait(&signals, &signal_number);
-    fprintf(stderr, "cardea: received signal %d, stopping\n", signal_number);
+    /* An info line, like "listening on": hidden at --log-level warn. */
+    cardea_log__write(CARDEA_LOG_INFO, "received %s (signal %d), stopping",
+                      signal_number == SIGINT ? "SIGINT" : "SIGTERM",
+                      signal_number);
     status = 0;
 
 out:

@@ -88,6 +88,24 @@ parse_args(share_args *args, const char *help, int argc, char **argv)
     return true;
 }
 
+/*
+ * Reads entity `id` and drops it, to tell whether the user can read it.
+ * A share returns CARDEA_ENOTFOUND both for a missing entity and for a
+ * missing delegate, so a failed share probes the entity to tell which.
+ */
+static cardea_err
+probe_entity(cardea_cli_client *client, cardea_entity_type type,
+             const char *id)
+{
+    char *json = NULL;
+    cardea_err err = cardea_entity_get(&json, client->session, type, id);
+
+    if (json != NULL) {
+        cardea_mem__free_secret(json, strlen(json));
+    }
+    return err;
+}
+
 /* Shares one entity; prints the error and returns false on failure. */
 static bool
 share_one(cardea_cli_client *client, cardea_entity_type type,
@@ -101,13 +119,21 @@ share_one(cardea_cli_client *client, cardea_entity_type type,
     if (out != NULL) {
         cardea_mem__free_secret(out, strlen(out));
     }
-    if (err != CARDEA_OK) {
-        snprintf(what, sizeof what, "sharing %s %s with %s",
-                 cardea_cli__type_word(type), id, delegate);
-        cardea_cli__session_error(client, err, what);
-        return false;
+    if (err == CARDEA_OK) {
+        return true;
     }
-    return true;
+    snprintf(what, sizeof what, "sharing %s %s with %s",
+             cardea_cli__type_word(type), id, delegate);
+    if (err == CARDEA_ENOTFOUND
+        && probe_entity(client, type, id) == CARDEA_OK) {
+        cardea_cli__error("%s: data owner '%s' was not found, so it "
+                          "cannot be the delegate; check the data-owner id "
+                          "given to --with (the server's 'cardea admin user "
+                          "list' lists them)", what, delegate);
+    } else {
+        cardea_cli__session_error(client, err, what);
+    }
+    return false;
 }
 
 /* see cli/cli.h */
@@ -126,8 +152,15 @@ cardea_cli__share(int argc, char **argv)
     if (args.exit_now) {
         return CARDEA_CLI_OK;
     }
-    if (argc - optind != 2 || args.with_count != 1) {
-        cardea_cli__error("share needs TYPE, ID and one --with DATA_OWNER");
+    if (argc - optind != 2) {
+        cardea_cli__error("share needs TYPE and ID, as in 'cardea share "
+                          "patient ID --with DATA_OWNER'");
+        return CARDEA_CLI_USAGE;
+    }
+    if (args.with_count != 1) {
+        cardea_cli__error("share: --with DATA_OWNER is required, once; "
+                          "use share-patient to share with several "
+                          "data owners");
         return CARDEA_CLI_USAGE;
     }
     if (!cardea_cli__type_arg(&type, argv[optind])) {
@@ -179,16 +212,28 @@ static bool
 collect(patient_set *set, cardea_cli_client *client, const char *patient_id)
 {
     char what[128];
+    cardea_err err = probe_entity(client, CARDEA_ENTITY_PATIENT, patient_id);
 
+    if (err == CARDEA_ENOTFOUND || err == CARDEA_EACCESS) {
+        cardea_cli__error("patient %s was not found or is not shared with "
+                          "profile '%s'; check the id, or ask its data "
+                          "owner to share it with this user", patient_id,
+                          client->profile.name);
+        return false;
+    }
+    if (err != CARDEA_OK) {
+        snprintf(what, sizeof what, "reading patient %s", patient_id);
+        cardea_cli__session_error(client, err, what);
+        return false;
+    }
     set->patient_ids[0] = (char *)patient_id;
     set->ids[CARDEA_ENTITY_PATIENT] = set->patient_ids;
     set->counts[CARDEA_ENTITY_PATIENT] = 1;
     for (int t = CARDEA_ENTITY_HEALTH_ELEMENT; t <= CARDEA_ENTITY_DOCUMENT;
          t++) {
-        cardea_err err = cardea_cli__patient_links(
+        err = cardea_cli__patient_links(
             &set->ids[t], &set->counts[t], client->session,
             (cardea_entity_type)t, patient_id, NULL, NULL);
-
         if (err != CARDEA_OK) {
             snprintf(what, sizeof what, "listing the %ss of patient %s",
                      cardea_cli__type_word((cardea_entity_type)t),
@@ -219,7 +264,8 @@ print_shared(const patient_set *set, const share_args *args,
                    set->counts[CARDEA_ENTITY_DOCUMENT]);
         }
         if (failed > 0) {
-            printf("%zu shares failed\n", failed);
+            printf("%zu %s failed\n", failed,
+                   cardea_cli__plural(failed, "share", "shares"));
         }
         return;
     }
@@ -288,9 +334,13 @@ cardea_cli__share_patient(int argc, char **argv)
     if (args.exit_now) {
         return CARDEA_CLI_OK;
     }
-    if (argc - optind != 1 || args.with_count == 0) {
-        cardea_cli__error("share-patient needs PATIENT_ID and at least one "
-                          "--with DATA_OWNER");
+    if (argc - optind != 1) {
+        cardea_cli__error("share-patient needs one PATIENT_ID");
+        return CARDEA_CLI_USAGE;
+    }
+    if (args.with_count == 0) {
+        cardea_cli__error("share-patient: --with DATA_OWNER is required "
+                          "(repeatable)");
         return CARDEA_CLI_USAGE;
     }
     if (!cardea_cli__client_open(&client, &args.common)) {

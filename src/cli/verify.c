@@ -223,10 +223,11 @@ print_report(const verify_report *report, json_t *reports, bool json)
                       "problems", report->problems));
         return;
     }
-    printf("%s: %zu of %zu entities equal field by field (Patient %zu, "
+    printf("%s: %zu of %zu %s equal field by field (Patient %zu, "
            "HealthElement %zu, Contact %zu, Document %zu); %zu missing, "
            "%zu different, %zu undecryptable%s\n",
            report->path, report->equal, report->checked,
+           cardea_cli__plural(report->checked, "entity", "entities"),
            report->by_type[CARDEA_ENTITY_PATIENT],
            report->by_type[CARDEA_ENTITY_HEALTH_ELEMENT],
            report->by_type[CARDEA_ENTITY_CONTACT],

@@ -787,6 +787,137 @@ test_cli__login_key_file_wrong_passphrase(void **state)
 }
 
 static void
+test_cli__login_wrong_password_leaves_nothing(void **state)
+{
+    char fresh[TEST_SERVER_PATH_MAX + 64];
+    struct stat st;
+    test_cli_result r;
+
+    (void)state;
+    setenv("CARDEA_PASSWORD", "not the password", 1);
+    r = run("--profile", "doctor-new", "login", "--server", server.base_url,
+            "--user", "doctor-1", NULL);
+    test_cli_expect_status(&r, 1, "login with a wrong password");
+    assert_null(strstr(r.out, "Logged in as"));
+    test_cli_free(&r);
+    assert_false(profile_exists("doctor-new"));
+
+    /* A configuration folder the login created goes as well. */
+    test_server_path(fresh, sizeof fresh, &server, "fresh-config");
+    r = run("--config-dir", fresh, "login", "--server", server.base_url,
+            "--user", "doctor-1", NULL);
+    test_cli_expect_status(&r, 1, "login with a wrong password");
+    test_cli_free(&r);
+    assert_int_equal(stat(fresh, &st), -1);
+    setenv("CARDEA_PASSWORD", PASSWORD, 1);
+}
+
+static void
+test_cli__share_errors_name_the_cause(void **state)
+{
+    test_cli_result r;
+
+    (void)state;
+    r = run("--profile", "doctor-1", "share", "patient", patient_ids[0],
+            NULL);
+    test_cli_expect_status(&r, 2, "share without --with");
+    assert_non_null(strstr(r.err, "--with DATA_OWNER is required"));
+    test_cli_free(&r);
+
+    r = run("--profile", "doctor-1", "share", "patient", patient_ids[0],
+            "--with", "nobody", NULL);
+    test_cli_expect_status(&r, 1, "share with an unknown delegate");
+    if (strstr(r.err, "data owner 'nobody' was not found") == NULL) {
+        fail_msg("stderr: %.2000s", r.err);
+    }
+    assert_non_null(strstr(r.err, "data owner 'nobody' was not found"));
+    assert_non_null(strstr(r.err, "check the data-owner id"));
+    assert_null(strstr(r.err, "not shared with profile"));
+    test_cli_free(&r);
+
+    r = run("--profile", "doctor-1", "share-patient", "no-such-patient",
+            "--with", doctor2_id, NULL);
+    test_cli_expect_status(&r, 1, "share-patient of an unknown patient");
+    assert_non_null(strstr(r.err, "patient no-such-patient was not found "
+                                  "or is not shared"));
+    assert_null(strstr(r.err, "listing the"));
+    test_cli_free(&r);
+}
+
+static void
+test_cli__counts_of_one_are_singular(void **state)
+{
+    test_cli_result r;
+
+    (void)state;
+    r = run("--profile", "doctor-1", "import", "--quiet", bundles[0], NULL);
+    test_cli_expect_status(&r, 0, "import of one file");
+    assert_non_null(strstr(r.out, "1 file: 1 imported"));
+    assert_null(strstr(r.out, "1 files"));
+    test_cli_free(&r);
+}
+
+/* Whether `line` starts with "YYYY-MM-DDTHH:MM:SSZ ", a UTC time. */
+static bool
+starts_with_utc_time(const char *line)
+{
+    static const char pattern[] = "dddd-dd-ddTdd:dd:ddZ ";
+
+    for (size_t i = 0; pattern[i] != '\0'; i++) {
+        bool digit = line[i] >= '0' && line[i] <= '9';
+
+        if (pattern[i] == 'd' ? !digit : line[i] != pattern[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+test_cli__serve_logs_stop_signal(void **state)
+{
+    const struct timespec pause = {0, 50 * 1000 * 1000};
+    test_server other;
+    char *log;
+    char *line;
+    int status = 0;
+    pid_t reaped = 0;
+    bool stopped;
+
+    (void)state;
+    assert_true(test_server_start(&other, CARDEA_TEST_BIN, NULL));
+    assert_int_equal(kill(other.pid, SIGTERM), 0);
+    /* At most 10 s, in steps of 50 ms. */
+    for (int i = 0; i < 200 && reaped == 0; i++) {
+        reaped = waitpid(other.pid, &status, WNOHANG);
+        if (reaped == 0) {
+            nanosleep(&pause, NULL);
+        }
+    }
+    /* A reaped pid may be reused: test_server_stop must not signal it. */
+    stopped = reaped == other.pid;
+    if (stopped) {
+        other.pid = 0;
+    }
+    log = test_cli_slurp(other.log_path, OUTPUT_MAX);
+    test_server_stop(&other);
+    assert_true(stopped);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    line = strstr(log, "received SIGTERM (signal 15), stopping");
+    if (line == NULL) {
+        fail_msg("no stop line in the server log: %.2000s", log);
+    }
+    while (line > log && line[-1] != '\n') {
+        line--;
+    }
+    assert_true(starts_with_utc_time(line));
+    assert_int_equal(strncmp(line + 21, "info ", 5), 0);
+    assert_null(strstr(log, "cardea: received signal"));
+    free(log);
+}
+
+static void
 test_cli__login_rejects_modified_key_file(void **state)
 {
     char path[TEST_SERVER_PATH_MAX + 64];
@@ -1093,6 +1224,10 @@ main(void)
         cmocka_unit_test(test_cli__rejects_missing_file),
         cmocka_unit_test(test_cli__login_key_file_wrong_passphrase),
         cmocka_unit_test(test_cli__login_rejects_modified_key_file),
+        cmocka_unit_test(test_cli__login_wrong_password_leaves_nothing),
+        cmocka_unit_test(test_cli__share_errors_name_the_cause),
+        cmocka_unit_test(test_cli__counts_of_one_are_singular),
+        cmocka_unit_test(test_cli__serve_logs_stop_signal),
         cmocka_unit_test(test_cli__no_private_key_outside_key_stores),
     };
 

@@ -13,6 +13,7 @@
  *
  * The tests run in order and share the server and the profiles.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -137,6 +138,7 @@ test_cli_key__fingerprint_text_json_qr(void **state)
 static void
 test_cli_key__recovery_key_on_new_device(void **state)
 {
+    char upper_fp[sizeof first_fp];
     test_cli_result r;
     json_t *map;
 
@@ -178,8 +180,16 @@ test_cli_key__recovery_key_on_new_device(void **state)
     assert_int_equal(json_object_size(map), 2);
     assert_true(json_is_false(json_object_get(map, first_fp)));
     json_decref(map);
-    r = run("--profile", "doc-2", "key", "verify", first_fp, NULL);
+    /* Typed in upper case, echoed as stored: lowercase. */
+    snprintf(upper_fp, sizeof upper_fp, "%s", first_fp);
+    for (size_t i = 0; upper_fp[i] != '\0'; i++) {
+        upper_fp[i] = (char)toupper((unsigned char)upper_fp[i]);
+    }
+    assert_string_not_equal(upper_fp, first_fp);
+    r = run("--profile", "doc-2", "key", "verify", upper_fp, NULL);
     test_cli_expect_status(&r, 0, "key verify");
+    assert_non_null(strstr(r.out, first_fp));
+    assert_null(strstr(r.out, upper_fp));
     test_cli_free(&r);
     map = fingerprints("doc-2");
     assert_true(json_is_true(json_object_get(map, first_fp)));
@@ -187,6 +197,10 @@ test_cli_key__recovery_key_on_new_device(void **state)
     r = run("--profile", "doc-2", "key", "verify", "00112233445566778899aa",
             NULL);
     test_cli_expect_status(&r, 1, "verify an unknown key");
+    assert_non_null(strstr(r.err, "no key with fingerprint "
+                                  "00112233445566778899aa is published"));
+    assert_non_null(strstr(r.err, "cardea key fingerprint"));
+    assert_null(strstr(r.err, "check the id"));
     test_cli_free(&r);
 }
 
