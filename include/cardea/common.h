@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Declarations every part of libcardea shares: the error codes, the
- * allocator hook and the log hook. The library never prints; it reports
+ * allocator hook and the log hook. The library never prints. It reports
  * through return codes and, when the application sets one, a log callback.
  */
 #ifndef CARDEA_COMMON_H
@@ -42,8 +42,8 @@ typedef enum cardea_err {
     CARDEA_EACCESS = -11,    /* access denied */
     CARDEA_ECONFLICT = -12,  /* revision conflict or duplicate */
     CARDEA_ENETWORK = -13,   /* transport failure: connect, timeout */
-    CARDEA_EHTTP = -14,      /* the server answered with an error status */
-    CARDEA_EDENIED = -15,    /* the crypto strategies refused the action */
+    CARDEA_EHTTP = -14,      /* the server responded with an error status */
+    CARDEA_EDENIED = -15,    /* the crypto strategies rejected the action */
     CARDEA_ENOKEY = -16,     /* no usable key for this operation */
     CARDEA_ESTATE = -17,     /* call not valid in the current state */
     CARDEA_EEXPIRED = -18,   /* the item exists but has expired */
@@ -52,15 +52,15 @@ typedef enum cardea_err {
 
 /*
  * Returns a short English description of `err`. The string is static and
- * never NULL; an unknown value gives "unknown error". Thread-safe.
+ * never NULL, and an unknown value gives "unknown error". Thread-safe.
  */
 CARDEA_API const char *cardea_strerror(cardea_err err);
 
 /*
  * Memory functions used for every allocation libcardea makes, including
  * the JSON values it builds through jansson. `user` is passed back to each
- * call. `realloc_fn` follows realloc(3); `free_fn(NULL, user)` must be a
- * no-op.
+ * call. `realloc_fn` follows realloc(3), and `free_fn(NULL, user)` must
+ * be a no-op.
  */
 typedef struct cardea_allocator {
     void *(*malloc_fn)(size_t size, void *user);
@@ -72,8 +72,9 @@ typedef struct cardea_allocator {
 /*
  * Installs `allocator` (copied) for all later allocations, or restores the
  * C library's functions when `allocator` is NULL. Call it once, before any
- * other libcardea call and before any other thread uses the library:
- * memory allocated with one allocator must not be freed with another.
+ * other libcardea call and before any other thread uses the library,
+ * because memory allocated with one allocator must not be freed with
+ * another.
  */
 CARDEA_API void cardea_set_allocator(const cardea_allocator *allocator);
 

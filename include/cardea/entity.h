@@ -9,8 +9,8 @@
  * Every function takes a session and follows its thread-safety rule (one
  * thread at a time per session). On failure, cardea_session_errmsg
  * describes the error, and outputs are left untouched. Returned strings
- * and arrays are freed with cardea_free unless stated otherwise; they may
- * hold health data, so wipe them before freeing when that matters.
+ * and arrays are freed with cardea_free unless stated otherwise. They may
+ * contain health data, so wipe them before freeing when that matters.
  */
 #ifndef CARDEA_ENTITY_H
 #define CARDEA_ENTITY_H
@@ -66,27 +66,27 @@ typedef struct cardea_entity_create_options {
 
 /*
  * Encrypts and creates an entity (POST /rest/v2/<type>). The entity gets
- * a new AES-256 key and a new secret id, and a root delegation from the
- * user to itself with WRITE access; each delegate in `opts` gets a child
- * delegation, and exchange data to it is created first when none exists
- * (the strategies then verify its keys). A missing `id` is set to a new
- * UUID; a given one is kept. When the entity does not set them, `author`
- * and `responsible` are the user id and the data owner id for an
- * explicit user, and "*" for an anonymous one. Fields that the type's
- * default manifest or the session's encrypted fields name go to
- * `encryptedSelf` (cardea_session_options.encrypted_fields); the services
- * of a Contact are encrypted with the Contact's key, with the Service
- * list. Incoming `rev`, `securityMetadata`
- * and `secretForeignKeys` are replaced.
+ * a new AES-256 key, a new secret id and a root delegation from the user
+ * to itself with WRITE access. Each delegate in `opts` gets a child
+ * delegation. When no exchange data to a delegate exists, it is created
+ * first, and the strategies then verify the delegate's keys. A missing
+ * `id` is set to a new UUID, and a given one is kept. When the entity
+ * does not set them, `author` and `responsible` are the user id and the
+ * data owner id for an explicit user, and "*" for an anonymous one.
+ * Fields that the type's default manifest or the session's encrypted
+ * fields (cardea_session_options.encrypted_fields) name go to
+ * `encryptedSelf`. The services of a Contact are encrypted with the
+ * Contact's key, with the Service list. Incoming `rev`,
+ * `securityMetadata` and `secretForeignKeys` are replaced.
  *
  * out    (out) the created entity, decrypted, with `id` and `rev`;
  *        cardea_free it.
  * json   (in)  the entity as decrypted JSON text (an object).
  * opts   (in)  options; NULL means CARDEA_ENTITY_CREATE_OPTIONS_INIT.
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, bad type or options,
- * JSON that is no object), CARDEA_ENOKEY (no key safe for encryption, or
+ * JSON that is not an object), CARDEA_ENOKEY (no key safe for encryption, or
  * a delegate that publishes no key), CARDEA_EDENIED (the strategies
- * accepted none of a delegate's keys; the message names the delegate),
+ * accepted none of a delegate's keys, and the message names it),
  * CARDEA_EVERIFY (the owning patient cannot be opened), the HTTP codes of
  * cardea_session_open, CARDEA_ENOMEM or CARDEA_ECRYPTO.
  */
@@ -115,7 +115,7 @@ CARDEA_API cardea_err cardea_entity_get(char **out, cardea_session *session,
  * entity key it already has and the session's manifests, as
  * cardea_entity_create does. `json` must carry the `id` and the `rev` it
  * was read with. The sharing metadata is copied from the stored entity,
- * whatever `json` holds, because it changes only through sharing.
+ * whatever `json` contains, because it changes only through sharing.
  *
  * out (out) the saved entity, decrypted, with its new `rev`.
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, no id or rev),
@@ -135,9 +135,9 @@ cardea_entity_modify(char **out, cardea_session *session,
  *        NULL when *count is 0.
  * filter (in)  the filter as JSON text, such as
  *              {"$type":"PatientByHcPartyFilter","healthcarePartyId":"…"}.
- * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, filter that is no
- * object), CARDEA_EFORMAT (answer is no array of strings), the HTTP codes
- * of cardea_session_open (an unsupported filter gives CARDEA_EHTTP),
+ * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, filter that is not an
+ * object), CARDEA_EFORMAT (response is not an array of strings), the HTTP
+ * codes of cardea_session_open (an unsupported filter gives CARDEA_EHTTP),
  * CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
@@ -147,10 +147,10 @@ cardea_entity_match(char ***ids, size_t *count, cardea_session *session,
 
 /*
  * Fetches entities by id (POST .../byIds) and decrypts them. An entity
- * the user can fetch but not decrypt does not fail the call: it is left
- * out of `out`, its id is listed in `failed_ids` and logged at
- * CARDEA_LOG_WARN, because one entity shared with a key the user lost
- * should not hide the others. Ids the server does not return (unknown,
+ * the user can fetch but not decrypt does not fail the call, because one
+ * entity shared with a key the user lost should not hide the others.
+ * Instead, it is left out of `out`, and its id is listed in `failed_ids`
+ * and logged at CARDEA_LOG_WARN. Ids the server does not return (unknown,
  * or no access) are simply absent.
  *
  * out          (out) JSON array text of the decrypted entities, in the
@@ -161,8 +161,8 @@ cardea_entity_match(char ***ids, size_t *count, cardea_session *session,
  * failed_count (out) number of failed ids.
  * ids          (in)  `id_count` ids, at most 1000.
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, bad type, more than
- * 1000 ids), CARDEA_EFORMAT (answer is no array), the HTTP codes of
- * cardea_session_open, CARDEA_ENOMEM.
+ * 1000 ids), CARDEA_EFORMAT (response is not an array), the HTTP codes
+ * of cardea_session_open, CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_get_by_ids(char **out, char ***failed_ids,
@@ -176,11 +176,12 @@ cardea_entity_get_by_ids(char **out, char ***failed_ids,
  * cache or the server, or created when none is verified (the strategies
  * then verify the delegate's keys, and only accepted keys receive it).
  * The delegate gets every secret id, entity key and owning entity id the
- * user can open. WRITE asks for MAX_WRITE (write when the user's own
- * delegation allows it), READ for MAX_READ. When the entity already has a
- * delegation to the delegate through that exchange data, only the values
- * it lacks are added, and nothing is sent when it lacks none. An
- * anonymous delegate sees a first share from a data owner only after its
+ * user can open. WRITE requests MAX_WRITE (write when the user's own
+ * delegation allows it), and READ requests MAX_READ. When the entity
+ * already has a delegation to the delegate through that exchange data,
+ * only the values it lacks are added, and nothing is sent when it lacks
+ * none. An
+ * anonymous delegate can read a first share from a data owner only after its
  * own session is reloaded (cardea_session_force_reload).
  *
  * out (out) the updated entity, decrypted.

@@ -4,10 +4,11 @@
  * @icure/cardinal-sdk 1.0.0-RC.7:
  * - recovery data: the user's key pairs, or the secrets of exchange data,
  *   AES-encrypted with a recovery key that the user writes down and that
- *   the server never sees (it stores the data under SHA-256 of the key);
- * - give-access-back: after losing every key, the user asks its
- *   counterparts with KEY_PAIR_UPDATE maintenance tasks to add its new
- *   public key to the exchange data they share;
+ *   the server never receives, because it stores the data under the
+ *   SHA-256 hash of the key;
+ * - give-access-back: after losing every key, the user requests its
+ *   counterparts, through KEY_PAIR_UPDATE maintenance tasks, to add its
+ *   new public key to the exchange data they share;
  * - verification of the user's own keys, saved in the key store.
  * Transfer keys need no call: sessions create and use them when they
  * open and reload.
@@ -20,14 +21,14 @@
  *
  * Recovery keys cross this API as text: unpadded RFC 4648 base32 in
  * groups of four characters joined by '-' on output; hex or base32, any
- * case, with or without '-' and spaces, on input. They are secrets: never
- * log them, wipe them after use.
+ * case, with or without '-' and spaces, on input. They are secrets, so
+ * never log them, and wipe them after use.
  *
  * Thread safety: the functions taking a session follow its rule (one
  * thread at a time per session). cardea_key_recovery_use_recovery_key
  * runs inside the recover_and_verify_keys callback, on the thread that
  * opens or reloads the session. On failure, outputs are untouched and
- * cardea_session_errmsg says what failed.
+ * cardea_session_errmsg describes the error.
  */
 #ifndef CARDEA_RECOVERY_H
 #define CARDEA_RECOVERY_H
@@ -46,7 +47,7 @@ extern "C" {
 
 /* Maximum lifetime of recovery data: ten years, in seconds. */
 #define CARDEA_RECOVERY_LIFETIME_MAX ((int64_t)10 * 366 * 24 * 3600)
-/* Maximum wait of the wait functions, in seconds. */
+/* Maximum `wait_s` of the functions that wait, in seconds. */
 #define CARDEA_RECOVERY_WAIT_MAX 600u
 
 #define CARDEA_RECOVERY_OPTIONS_VERSION 1
@@ -55,8 +56,8 @@ typedef struct cardea_recovery_options {
     int version;               /* CARDEA_RECOVERY_OPTIONS_VERSION */
     /* Size of the new recovery key in bytes: 16 or 32. */
     unsigned key_bytes;
-    /* Seconds after which the server purges the data; 0 keeps it until
-     * it is deleted. At most CARDEA_RECOVERY_LIFETIME_MAX. */
+    /* Seconds after which the server purges the data, or 0 to keep it
+     * until it is deleted. At most CARDEA_RECOVERY_LIFETIME_MAX. */
     int64_t lifetime_s;
     /* Key pairs only: also store the verified keys of the parents. */
     bool include_parents;
@@ -68,11 +69,11 @@ typedef struct cardea_recovery_options {
 /* ---- key pairs (KEYPAIR_RECOVERY) --------------------------------------- */
 
 /*
- * Creates KEYPAIR_RECOVERY recovery data with the user's key pairs that
- * are verified or were generated on this device (and those of its
+ * Creates KEYPAIR_RECOVERY recovery data and stores it on the server
+ * (POST /rest/v2/recoverydata). The data contains the user's key pairs
+ * that are verified or were generated on this device (and those of its
  * parents with opts->include_parents), encrypted with a new random
- * recovery key, and stores it on the server (POST /rest/v2/recoverydata).
- * Keys that only decrypt are left out.
+ * recovery key. Keys that only decrypt are left out.
  *
  * recovery_key (out) the new recovery key as grouped base32 text. Show it
  *              to the user once, then wipe it with cardea_wipe over
@@ -93,19 +94,20 @@ cardea_recovery_create_key_pair_data(char **recovery_key,
  * (GET /rest/v2/recoverydata/{SHA-256 of the key}), decrypts it, keeps
  * the pairs whose public key a data owner of the user's hierarchy
  * publishes and whose private key matches it, and stores them in the key
- * store as recovered keys. The session then reloads its keys, so the
- * crypto strategies are asked to verify the new ones: until they, or
- * cardea_session_verify_key, do, the recovered keys decrypt only.
+ * store as recovered keys. The session then reloads its keys and so
+ * calls the crypto strategies to verify the new ones. Until the
+ * strategies or cardea_session_verify_key verify them, the recovered keys
+ * only decrypt.
  *
  * recovered    (out) number of key pairs stored that the key store did
  *              not have; may be NULL.
  * recovery_key (in)  recovery key text.
  * auto_delete  (in)  delete the recovery data from the server once used.
- * Returns CARDEA_OK; CARDEA_EFORMAT (the text is no recovery key);
+ * Returns CARDEA_OK; CARDEA_EFORMAT (the text is not a recovery key);
  * CARDEA_ENOTFOUND (no recovery data for this key: mistyped, deleted, or
  * expired and purged); CARDEA_EEXPIRED (the server returned data past its
  * expiry); CARDEA_EVERIFY (the data does not decrypt with this key);
- * CARDEA_EINVAL (the data holds key pairs, not exchange data, or the
+ * CARDEA_EINVAL (the data contains key pairs, not exchange data, or the
  * reverse); the codes of cardea_session_force_reload.
  */
 CARDEA_API cardea_err
@@ -114,12 +116,13 @@ cardea_recovery_recover_key_pairs(size_t *recovered, cardea_session *session,
     CARDEA_MUST_CHECK;
 
 /*
- * Same, but waits up to `wait_s` seconds (at most
- * CARDEA_RECOVERY_WAIT_MAX) for the recovery data to be created, with
- * the server's long poll (GET /rest/v2/recoverydata/waiting/{id}), for a
- * recovery key made on another device a moment later.
- * Returns the codes of cardea_recovery_recover_key_pairs; CARDEA_ENOTFOUND
- * when the wait ended without data.
+ * Recovers key pairs as cardea_recovery_recover_key_pairs does, but first
+ * waits up to `wait_s` seconds (at most CARDEA_RECOVERY_WAIT_MAX) for the
+ * recovery data to be created, with the server's long poll
+ * (GET /rest/v2/recoverydata/waiting/{id}). Use it for a recovery key
+ * that another device creates a moment later.
+ * Returns the codes of cardea_recovery_recover_key_pairs, and
+ * CARDEA_ENOTFOUND when the wait ends without data.
  */
 CARDEA_API cardea_err
 cardea_recovery_wait_key_pairs(size_t *recovered, cardea_session *session,
@@ -127,12 +130,13 @@ cardea_recovery_wait_key_pairs(size_t *recovered, cardea_session *session,
                                bool auto_delete) CARDEA_MUST_CHECK;
 
 /*
- * For use inside the recover_and_verify_keys callback: fetches and
- * decrypts the KEYPAIR_RECOVERY data of `recovery_key` (waiting up to
- * `wait_s` seconds, 0 for no wait) and adds every pair to `result` with
- * cardea_key_recovery_add_pair. As with any pair the callback adds, the
- * pairs count as verified unless cardea_key_recovery_set_status says
- * otherwise: the application vouches for the recovery key it was given.
+ * Fetches and decrypts the KEYPAIR_RECOVERY data of `recovery_key`
+ * (waiting up to `wait_s` seconds, 0 for no wait) and adds every pair to
+ * `result` with cardea_key_recovery_add_pair. Call it only inside the
+ * recover_and_verify_keys callback. As with any pair the callback adds,
+ * the pairs count as verified unless cardea_key_recovery_set_status marks
+ * them otherwise, because the application vouches for the recovery key it
+ * was given.
  *
  * added  (out) number of pairs added; may be NULL.
  * result (in/out) the object passed to the callback.
@@ -161,9 +165,9 @@ CARDEA_API cardea_err cardea_recovery_purge(cardea_session *session,
 
 /*
  * Gives a delegate that has no key yet, typically a patient invited by
- * an HCP, access to the data the user shares with it. Makes sure that
- * exchange data from the user to `delegate_id` exists: when none does
- * and the delegate publishes no key, it is created for the user's own
+ * an HCP, access to the data the user shares with it. First ensures that
+ * exchange data from the user to `delegate_id` exists. When none does and
+ * the delegate publishes no key, it is created for the user's own
  * verified keys only, so that cardea_entity_share works with the keyless
  * delegate afterwards. Then stores the raw secrets of every exchange data
  * from the user to the delegate that the user can decrypt, as
@@ -186,7 +190,8 @@ cardea_recovery_create_exchange_data_for(char **recovery_key,
     CARDEA_MUST_CHECK;
 
 /*
- * Uses EXCHANGE_KEY_RECOVERY data. Every exchange data it names is
+ * Recovers access to exchange data with EXCHANGE_KEY_RECOVERY data.
+ * Every exchange data it names is
  * fetched and checked first: the user must be its delegate, and the
  * recovered secrets must verify its sharedSignature, so recovery data
  * cannot make the user adopt secrets of someone else's choosing. Only
@@ -197,15 +202,19 @@ cardea_recovery_create_exchange_data_for(char **recovery_key,
  *
  * recovered    (out) number of exchange data updated; may be NULL.
  * recovery_key (in)  the key received from the counterpart.
- * Returns CARDEA_OK; CARDEA_ENOKEY (the user has no verified key);
- * CARDEA_ENOTFOUND (the recovery data, or an exchange data it names, is
- * missing); CARDEA_EVERIFY (the user is not the delegate, or the secrets
- * do not match); CARDEA_EFORMAT (an id listed twice, or bad recovery
- * data); CARDEA_EEXPIRED and CARDEA_EINVAL as
- * cardea_recovery_recover_key_pairs; the HTTP codes of
- * cardea_session_open; CARDEA_ENOMEM. Nothing is written on failure,
- * unless a PUT fails part way, which running the recovery again
- * completes.
+ * Returns:
+ *   CARDEA_OK
+ *   CARDEA_ENOKEY     the user has no verified key
+ *   CARDEA_ENOTFOUND  the recovery data, or an exchange data it names, is
+ *                     missing
+ *   CARDEA_EVERIFY    the user is not the delegate, or the secrets do not
+ *                     match
+ *   CARDEA_EFORMAT    an id listed twice, or bad recovery data
+ *   CARDEA_EEXPIRED, CARDEA_EINVAL
+ *                     as cardea_recovery_recover_key_pairs
+ *   the HTTP codes of cardea_session_open, or CARDEA_ENOMEM.
+ * Nothing is written on failure unless a PUT fails part way. Running the
+ * recovery again then completes it.
  */
 CARDEA_API cardea_err
 cardea_recovery_recover_exchange_data(size_t *recovered,
@@ -221,8 +230,9 @@ cardea_recovery_recover_exchange_data(size_t *recovered,
 #define CARDEA_ACCESS_BACK_DEVICE (1u << 2)
 
 /*
- * Asks the user's counterparts to give access back to a new key: one
- * KEY_PAIR_UPDATE maintenance task per data owner that shares exchange
+ * Requests the user's counterparts to give access back to a new key, by
+ * creating one KEY_PAIR_UPDATE maintenance task per data owner that
+ * shares exchange
  * data with the user not yet encrypted for `spki_hex`, as found by
  * GET /rest/v2/exchangedata/byParticipant/{self}/counterparts. Each task
  * carries the properties dataOwnerConcernedId and
@@ -230,13 +240,13 @@ cardea_recovery_recover_exchange_data(size_t *recovered,
  * its counterpart only.
  *
  * created  (out) number of tasks created; may be NULL.
- * spki_hex (in)  the new public key, which the session must hold; NULL
- *          means the user's newest key generated on this device.
- * types    (in)  CARDEA_ACCESS_BACK_* bits of the counterparts to ask; 0
- *          means the official SDK's defaults: a patient asks patients and
- *          HCPs, an HCP asks HCPs, a device asks nobody.
+ * spki_hex (in)  the new public key, whose private key the session must
+ *          have. NULL means the user's newest key generated on this device.
+ * types    (in)  CARDEA_ACCESS_BACK_* bits of the counterparts to request.
+ *          0 means the official SDK's defaults: a patient requests patients
+ *          and HCPs, an HCP requests HCPs, and a device requests no one.
  * Returns CARDEA_OK, CARDEA_EINVAL (bad key or bits), CARDEA_ENOKEY (the
- * session does not hold the key), the codes of cardea_entity_create,
+ * session has no private key for it), the codes of cardea_entity_create,
  * CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err cardea_access_back_request(size_t *created,
@@ -275,8 +285,8 @@ CARDEA_API void cardea_key_pair_updates_free(cardea_key_pair_update *list,
 
 /*
  * Gives access back to the new key of a data owner: checks that
- * `data_owner_id` publishes `spki_hex`, asks the strategies'
- * verify_delegate_public_keys about that key, then adds entries for it
+ * `data_owner_id` publishes `spki_hex`, calls the strategies'
+ * verify_delegate_public_keys on that key, then adds entries for it
  * to every exchange data between the user and that data owner, in both
  * directions, that the user can decrypt (PUT /rest/v2/exchangedata).
  * The delegator signatures are left as they are.
@@ -313,11 +323,12 @@ CARDEA_API cardea_err cardea_access_back_apply_task(size_t *updated,
  * that the user or a parent publishes, such as a comparison of
  * fingerprints with another device. The result is saved in the key store
  * (org.taktik.icure.rsa.<id>.verification.self) and the session reloads
- * its keys. A verified key that the session holds encrypts from then on.
- * A verified key that the session does not hold becomes a source of
- * transfer keys: the next session that holds a verified key makes the
- * user's self exchange data and transfer keys reachable from it, so a
- * device that holds only that key recovers the others.
+ * its keys. A verified key whose private key the session has encrypts
+ * from then on. A verified key whose private key the session lacks
+ * becomes a source of transfer keys. The next session that has a
+ * verified private key makes the user's self exchange data and transfer
+ * keys reachable from the newly verified key, so a device that has only
+ * that key recovers the others.
  *
  * fingerprint (in) fingerprint v1 (32 hex digits), v2 (22) or full SPKI
  *             hex of the key.

@@ -5,9 +5,9 @@
  * loaded, recovered or generated. Every entity call (cardea/entity.h)
  * goes through a session.
  *
- * Thread safety: a session may be used from one thread at a time; calls
- * on the same session from two threads at once must be serialised by the
- * application. Distinct sessions are independent and may run in parallel
+ * Thread safety: a session may be used from one thread at a time, so the
+ * application must serialise calls on the same session from several
+ * threads. Distinct sessions are independent and may run in parallel
  * as long as they do not share a transport that is not thread-safe.
  */
 #ifndef CARDEA_SESSION_H
@@ -32,7 +32,7 @@ typedef struct cardea_session cardea_session;
  * Fields to encrypt in each entity type besides those of the default
  * manifests, which the official SDK also encrypts. Each entry follows the
  * manifest grammar of encryptedSelf: `field`, `obj.field`, `arr[].field`,
- * `map.*.field`, `arr[].*` or `*`. The lists extend the defaults; an
+ * `map.*.field`, `arr[].*` or `*`. The lists extend the defaults, and an
  * entry that a default list already names is ignored. So, unlike the
  * official SDK's EncryptedFieldsConfiguration, which replaces the
  * default sets, these lists can only make more fields encrypted.
@@ -49,11 +49,12 @@ typedef struct cardea_encrypted_fields {
     size_t patient_count;
     const char *const *health_element;
     size_t health_element_count;
-    /* Fields of a Contact itself; must not name `services`. */
+    /* Fields of a Contact itself. The list must not name `services`. */
     const char *const *contact;
     size_t contact_count;
-    /* Fields of each Service of a Contact; must not name `content`,
-     * which is always encrypted unless all its values are compound. */
+    /* Fields of each Service of a Contact. The list must not name
+     * `content`, which is always encrypted unless all its values are
+     * compound. */
     const char *const *service;
     size_t service_count;
     const char *const *document;
@@ -71,8 +72,8 @@ typedef struct cardea_encrypted_fields {
 
 typedef struct cardea_session_options {
     int version;               /* CARDEA_SESSION_OPTIONS_VERSION */
-    /* Server root, such as "https://cardea.example.org"; the session
-     * appends "/rest/v2/...". Required. */
+    /* Server root, such as "https://cardea.example.org", to which the
+     * session appends "/rest/v2/...". Required. */
     const char *base_url;
     /* Credentials: login and password, or a token pair from an earlier
      * login. The session copies the password, wipes its copy once the
@@ -99,7 +100,8 @@ typedef struct cardea_session_options {
     cardea_log_level log_level;
     void *log_user;
     /* Optional buffer that receives the error message when
-     * cardea_session_open fails (there is then no session to ask). */
+     * cardea_session_open fails, because no session exists then for
+     * cardea_session_errmsg. */
     char *errmsg_buf;
     size_t errmsg_cap;
     /* Version 2: fields to encrypt besides the defaults, or NULL for the
@@ -113,10 +115,10 @@ typedef struct cardea_session_options {
 
 /*
  * Opens a session: logs in (or takes the given token), reads the user's
- * data owner and its parents, opens the key store, loads the stored keys
- * that the data owners publish, asks the strategies to recover and verify
- * the rest, and, when the user's own data owner has no key safe for
- * encryption, asks the strategies whether to generate one. A generated
+ * data owner and its parents, opens the key store and loads the stored
+ * keys that the data owners publish. It then calls the strategies to
+ * recover and verify the rest and, when the user's own data owner has no
+ * key safe for encryption, to decide whether to generate one. A generated
  * key is passed to notify_key_pair_generation, then stored, then
  * published with PUT /rest/v2/dataowner/stub.
  *
@@ -148,8 +150,8 @@ CARDEA_API cardea_err cardea_session_open(cardea_session **out,
     CARDEA_MUST_CHECK;
 
 /*
- * Closes the session: wipes the tokens and private keys it holds and
- * frees it, with the transport and strategies it created. NULL does
+ * Closes the session: wipes its tokens and private keys and frees it,
+ * with the transport and strategies it created. NULL does
  * nothing. The server-side tokens stay valid until they expire.
  */
 CARDEA_API void cardea_session_close(cardea_session *session);
@@ -171,7 +173,8 @@ CARDEA_API const char *cardea_session_errmsg(const cardea_session *session);
 CARDEA_API cardea_err cardea_session_force_reload(cardea_session *session)
     CARDEA_MUST_CHECK;
 
-/* Data owner id of the user; owned by the session. Never NULL. */
+/* Returns the data owner id of the user, owned by the session. Never
+ * NULL. */
 CARDEA_API const char *
 cardea_session_data_owner_id(const cardea_session *session);
 
@@ -179,8 +182,9 @@ CARDEA_API cardea_data_owner_type
 cardea_session_data_owner_type(const cardea_session *session);
 
 /*
- * User id; owned by the session. NULL when the server names no user
- * (a token without the "u" claim and no /user/matches answer).
+ * Returns the user id, owned by the session, or NULL when the server
+ * names no user (a token without the "u" claim, and no userId from
+ * GET /rest/v2/user/matches).
  */
 CARDEA_API const char *cardea_session_user_id(const cardea_session *session);
 
@@ -188,15 +192,16 @@ CARDEA_API const char *cardea_session_user_id(const cardea_session *session);
 typedef struct cardea_key_fingerprint {
     char fp_v1[33];            /* last 32 hex characters of the SPKI */
     char data_owner_id[128];   /* owner: the user or a parent (cut at 127) */
-    bool verified;             /* verified or generated on this device:
-                                  may encrypt new data */
+    bool verified;             /* verified or generated on this device,
+                                  so it may encrypt new data */
     bool device;               /* generated on this device */
     bool oaep_sha256;          /* published for OAEP-SHA-256 (else SHA-1) */
 } cardea_key_fingerprint;
 
 /*
- * Lists the private keys of the user and of its parents that the session
- * holds. Unverified keys are listed too: they decrypt but encrypt nothing.
+ * Lists the private keys of the user and of its parents that are
+ * available to the session. Unverified keys are listed too, although they
+ * only decrypt and encrypt nothing.
  *
  * out   (out) array of *count entries; cardea_free it. NULL when *count
  *       is 0.

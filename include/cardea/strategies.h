@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Crypto strategies: the decisions an application makes about its own
- * keys and about trust. A session asks them whether a data owner is
- * anonymous, to recover and verify the user's own keys, whether it may
- * generate a key pair, and whether a delegate's public keys are genuine.
+ * keys and about trust. A session calls them to decide whether a data
+ * owner is anonymous, whether the user may generate a key pair and whether
+ * a delegate's public keys are genuine, and to recover and verify the
+ * user's own keys.
  * The simple strategies at the end of this file are a ready-made set that
  * trusts the server and recovers only keys the application preloads.
  *
@@ -40,7 +41,7 @@ typedef struct cardea_data_owner_info {
 typedef enum cardea_key_status {
     CARDEA_KEY_VERIFIED = 1,   /* genuine: may encrypt; saved */
     CARDEA_KEY_UNVERIFIED = 2, /* not genuine: decrypt only; saved */
-    /* Unknown for now: decrypt only, not saved, asked again next open. */
+    /* Unknown for now: decrypt only, not saved, checked again next open. */
     CARDEA_KEY_TEMPORARILY_UNVERIFIED = 3,
 } cardea_key_status;
 
@@ -49,10 +50,10 @@ typedef struct cardea_key_recovery cardea_key_recovery;
 
 /*
  * Hands a recovered key pair to the session. A recovered pair counts as
- * verified unless cardea_key_recovery_set_status marks it otherwise. The
- * pair is checked (the private key must match `spki_hex`, and `spki_hex`
- * must be published by a data owner of the hierarchy) when the callback
- * returns; pairs that fail the check are logged and ignored.
+ * verified unless cardea_key_recovery_set_status marks it otherwise.
+ * When the callback returns, the session checks that the private key
+ * matches `spki_hex` and that a data owner of the hierarchy publishes
+ * `spki_hex`. Pairs that fail the check are logged and ignored.
  *
  * result    (in/out) the object passed to the callback.
  * pkcs8_hex (in)     private key, hex of DER PKCS#8; copied and wiped
@@ -101,8 +102,8 @@ typedef struct cardea_key_generation cardea_key_generation;
  * Gives the pair to use with CARDEA_KEYGEN_USE_KEY_PAIR. The session
  * checks that the private key matches `spki_hex`, stores it as a key of
  * this device and publishes `spki_hex` as an OAEP-SHA-256 key if the data
- * owner does not publish it yet. The strings are copied; the private key
- * copy is wiped by the library.
+ * owner does not publish it yet. The library copies the strings and
+ * wipes its copy of the private key.
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL, empty or non-hex string) or
  * CARDEA_ENOMEM.
  */
@@ -127,8 +128,9 @@ typedef struct cardea_crypto_strategies {
      * Returns true when the data owner must stay anonymous: its id never
      * appears in clear in sharing metadata, and it proves its access with
      * access-control keys. Every application that shares a database must
-     * give the same answer for the same data owner. The session asks
-     * once per data owner and caches the result.
+     * return the same result for the same data owner. The session caches
+     * results, so it usually calls this once per data owner. It calls
+     * again after the cache of 1000 entries fills up and is cleared.
      */
     bool (*data_owner_requires_anonymous_delegation)(
         void *user, const char *data_owner_id, cardea_data_owner_type type);
@@ -164,9 +166,9 @@ typedef struct cardea_crypto_strategies {
 
     /*
      * Receives a key pair the session just generated, before the pair is
-     * stored, published or used. The application should keep a copy
-     * (it is the only way to read data encrypted for this key if the key
-     * store is lost). Returning an error fails the open and the pair is
+     * stored, published or used. The application should keep a copy,
+     * because it is the only way to read data encrypted for this key if
+     * the key store is lost. Returning an error fails the open and the pair is
      * discarded.
      */
     cardea_err (*notify_key_pair_generation)(void *user,
@@ -201,8 +203,8 @@ typedef struct cardea_key_pair_hex {
 
 typedef struct cardea_simple_strategies_options {
     int version;               /* CARDEA_SIMPLE_STRATEGIES_OPTIONS_VERSION */
-    /* Pairs the application already holds; they count as recovered and
-     * verified. Copied by cardea_simple_strategies_new. */
+    /* Key pairs the application already has, which count as recovered
+     * and verified. Copied by cardea_simple_strategies_new. */
     const cardea_key_pair_hex *available_keys;
     size_t available_key_count;
     /*

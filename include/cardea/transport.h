@@ -31,8 +31,9 @@ typedef struct cardea_http_header {
 
 /*
  * A request as the session hands it to the transport. Every pointer stays
- * valid only during the send call. Header values may hold a bearer token
- * or access-control keys: a transport must never log or keep them.
+ * valid only during the send call. Header values may contain a bearer
+ * token or access-control keys, so a transport must never log or keep
+ * them.
  */
 typedef struct cardea_http_request {
     const char *method;        /* "GET", "POST", "PUT" or "DELETE" */
@@ -69,8 +70,9 @@ cardea_http_response_append_body(cardea_http_response *resp, const void *data,
                                  size_t len) CARDEA_MUST_CHECK;
 
 /*
- * Records one response header (both strings are copied). Optional: the
- * session needs none of them today. Headers past
+ * Records one response header (both strings are copied). Calling it is
+ * optional, because the session currently reads no response header.
+ * Headers past
  * CARDEA_HTTP_MAX_RESPONSE_HEADERS are dropped and CARDEA_ETOOBIG is
  * returned, which a transport may ignore.
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL string), CARDEA_ETOOBIG or
@@ -98,12 +100,12 @@ CARDEA_API void cardea_http_response_set_error(cardea_http_response *resp,
  * resp (out) status, body and optionally headers, through the
  *            cardea_http_response_* functions.
  * Returns CARDEA_OK once any HTTP status was received (4xx and 5xx
- * included: the session maps them to errors), CARDEA_ENETWORK when no
- * response arrived, or the code an append call returned.
+ * included, because the session maps them to errors), CARDEA_ENETWORK
+ * when no response arrived, or the code an append call returned.
  *
  * The transport must not follow redirects to other hosts, and for HTTPS
  * it must verify the server certificate and host name. A session calls
- * `send` from one thread at a time; a transport shared by several
+ * `send` from one thread at a time, but a transport shared by several
  * sessions must be safe to call from several threads at once.
  */
 typedef struct cardea_transport {
@@ -120,7 +122,7 @@ typedef struct cardea_transport_curl_options {
     int version;               /* CARDEA_TRANSPORT_CURL_OPTIONS_VERSION */
     long connect_timeout_ms;   /* TCP and TLS connection set-up */
     long timeout_ms;           /* whole request, body included */
-    const char *ca_file;       /* PEM CA bundle; NULL = system default */
+    const char *ca_file;       /* PEM CA bundle, or NULL for system default */
 } cardea_transport_curl_options;
 
 #define CARDEA_TRANSPORT_CURL_OPTIONS_INIT \
