@@ -11,12 +11,11 @@
 // step; the server issues 3-second access tokens so that the SDK must
 // refresh. HARD_TIMEOUT_MS (default 300000) bounds the whole run.
 // Prints one line per step and closes with `conformance: N passed, M failed`.
-import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { check, createHarness } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cardea = process.argv[2];
@@ -37,63 +36,10 @@ const {
   KeyPairUpdateNotification,
 } = sdkmod;
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cardea-conformance-'));
-const db = path.join(work, 'cardea.sqlite');
-const portFile = path.join(work, 'port');
+const { work, addUser, startServer, step, finish, failSetup } = createHarness({
+  name: 'conformance', cardea, timeoutMs: Number(process.env.HARD_TIMEOUT_MS || 300000),
+});
 const storage = (name) => path.join(work, 'storage', name);
-let server;
-let passed = 0;
-let failed = 0;
-
-const hardTimeout = setTimeout(() => {
-  console.log('conformance: error: hard timeout reached');
-  finish(1);
-}, Number(process.env.HARD_TIMEOUT_MS || 300000));
-
-function finish(code) {
-  clearTimeout(hardTimeout);
-  if (server && server.exitCode === null) server.kill('SIGTERM');
-  fs.rmSync(work, { recursive: true, force: true });
-  console.log(`conformance: ${passed} passed, ${failed} failed`);
-  process.exit(code || (failed > 0 ? 1 : 0));
-}
-
-function addUser(login, type, extra = []) {
-  const out = execFileSync(cardea, ['admin', '--db', db, 'user', 'add', '--login', login,
-    '--password', 'secret', '--type', type, ...extra], { encoding: 'utf8' });
-  return out.trim().split('\n').pop().trim();
-}
-
-async function startServer() {
-  server = spawn(cardea, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
-    '--db', db, '--token-lifetime', '3', '--log-level', 'warn'],
-  { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 100; i++) {
-    if (fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim()) {
-      return `http://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}`;
-    }
-    if (server.exitCode !== null) throw new Error(`cardea serve exited with status ${server.exitCode}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('cardea serve did not write its port file within 10 s');
-}
-
-async function step(name, fn) {
-  try {
-    const result = await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-    return result;
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${String(e && (e.stack || e.message || e)).slice(0, 600)}`);
-    throw e;
-  }
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 // Plain HTTP helpers, for what the SDK hides: the stored JSON and the
 // server's answer to a caller without access.
@@ -124,7 +70,7 @@ try {
   const hcp2 = addUser('bob@example.org', 'hcp', ['--name', 'Doctor Two']);
   addUser('eve@example.org', 'hcp', ['--name', 'Unrelated Doctor']);
   addUser('pat@example.org', 'patient', ['--data-owner-id', patientId]);
-  const base = await startServer();
+  const base = await startServer(['--token-lifetime', '3']);
   const eve = await login(base, 'eve@example.org');
 
   const sdk2 = await step('HCP-2 initialises and creates its key pair', () => init(base, 'bob@example.org', storage('hcp2')));
@@ -270,9 +216,5 @@ try {
   });
   finish(0);
 } catch (e) {
-  if (failed === 0) {
-    failed++;
-    console.log(`FAIL set-up: ${String(e && (e.stack || e.message || e)).slice(0, 600)}`);
-  }
-  finish(1);
+  failSetup(e);
 }

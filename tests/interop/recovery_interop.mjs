@@ -14,12 +14,12 @@
 // Environment: HARD_TIMEOUT_MS (default 240000) bounds the whole run.
 // Prints one line per step and closes with
 // `recovery interop: N passed, M failed`.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { check, createHarness } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [cardea, driver] = process.argv.slice(2);
@@ -38,66 +38,15 @@ const {
   RecoveryDataKey,
 } = await import(pathToFileURL(sdkPath).href);
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cardea-recovery-interop-'));
-const db = path.join(work, 'cardea.sqlite');
-const portFile = path.join(work, 'port');
+const { work, addUser, startServer, step, finish, failSetup } = createHarness({
+  name: 'recovery interop', cardea,
+  timeoutMs: Number(process.env.HARD_TIMEOUT_MS || 240000),
+});
 const dir = (name) => {
   const d = path.join(work, 'stores', name);
   fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   return d;
 };
-let server;
-let passed = 0;
-let failed = 0;
-
-const hardTimeout = setTimeout(() => {
-  console.log('recovery interop: error: hard timeout reached');
-  finish(1);
-}, Number(process.env.HARD_TIMEOUT_MS || 240000));
-
-function finish(code) {
-  clearTimeout(hardTimeout);
-  if (server && server.exitCode === null) server.kill('SIGTERM');
-  fs.rmSync(work, { recursive: true, force: true });
-  console.log(`recovery interop: ${passed} passed, ${failed} failed`);
-  process.exit(code || (failed > 0 ? 1 : 0));
-}
-
-function addUser(login, type) {
-  const out = execFileSync(cardea, ['admin', '--db', db, 'user', 'add', '--login', login,
-    '--password', 'secret', '--type', type], { encoding: 'utf8' });
-  return out.trim().split('\n').pop().trim();
-}
-
-async function startServer() {
-  server = spawn(cardea, ['serve', '--listen', '127.0.0.1:0', '--port-file', portFile,
-    '--db', db, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 100; i++) {
-    if (fs.existsSync(portFile) && fs.readFileSync(portFile, 'utf8').trim()) {
-      return `http://127.0.0.1:${fs.readFileSync(portFile, 'utf8').trim()}`;
-    }
-    if (server.exitCode !== null) throw new Error(`cardea serve exited with status ${server.exitCode}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('cardea serve did not write its port file within 10 s');
-}
-
-async function step(name, fn) {
-  try {
-    const result = await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-    return result;
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${String(e && (e.stack || e.message || e)).slice(0, 600)}`);
-    throw e;
-  }
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 let base;
 // One Cardea session: runs the driver and parses the JSON it prints.
@@ -228,9 +177,5 @@ try {
   });
   finish(0);
 } catch (e) {
-  if (failed === 0) {
-    failed++;
-    console.log(`FAIL set-up: ${String(e && (e.stack || e.message || e)).slice(0, 600)}`);
-  }
-  finish(1);
+  failSetup(e);
 }
