@@ -83,12 +83,16 @@ typedef struct cardea_entity_create_options {
  *        cardea_free it.
  * json   (in)  the entity as decrypted JSON text (an object).
  * opts   (in)  options; NULL means CARDEA_ENTITY_CREATE_OPTIONS_INIT.
- * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, bad type or options,
- * JSON that is not an object), CARDEA_ENOKEY (no key safe for encryption, or
- * a delegate that publishes no key), CARDEA_EDENIED (the strategies
- * accepted none of a delegate's keys, and the message names it),
- * CARDEA_EVERIFY (the owning patient cannot be opened), the HTTP codes of
- * cardea_session_open, CARDEA_ENOMEM or CARDEA_ECRYPTO.
+ * Returns CARDEA_OK or one of these codes:
+ * - CARDEA_EINVAL: NULL argument, bad type or options, or JSON that is
+ *   not an object.
+ * - CARDEA_ENOKEY: no key safe for encryption, or a delegate that
+ *   publishes no key.
+ * - CARDEA_EDENIED: the strategies accepted none of a delegate's keys,
+ *   and the message names that delegate.
+ * - CARDEA_EVERIFY: the owning patient cannot be opened.
+ * - the HTTP codes of cardea_session_open, CARDEA_ENOMEM or
+ *   CARDEA_ECRYPTO.
  */
 CARDEA_API cardea_err
 cardea_entity_create(char **out, cardea_session *session,
@@ -101,10 +105,11 @@ cardea_entity_create(char **out, cardea_session *session,
  * result keeps `securityMetadata`, `secretForeignKeys` and the
  * `encryptedSelf` members, so it can be passed to cardea_entity_modify.
  *
- * out (out) the entity, decrypted; cardea_free it.
+ * out (out) the entity, decrypted. Free it with cardea_free.
  * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_ENOTFOUND (no such entity, or
  * no access), CARDEA_EVERIFY (no delegation the session can open, or no
- * key decrypts it), the HTTP codes of cardea_session_open, CARDEA_ENOMEM.
+ * key decrypts it), the HTTP codes of cardea_session_open, or
+ * CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err cardea_entity_get(char **out, cardea_session *session,
                                         cardea_entity_type type,
@@ -121,7 +126,7 @@ CARDEA_API cardea_err cardea_entity_get(char **out, cardea_session *session,
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, no id or rev),
  * CARDEA_ECONFLICT (stale rev), CARDEA_ENOTFOUND, CARDEA_EACCESS (no
  * write access), CARDEA_EVERIFY, the HTTP codes of cardea_session_open,
- * CARDEA_ENOMEM.
+ * or CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_modify(char **out, cardea_session *session,
@@ -131,14 +136,14 @@ cardea_entity_modify(char **out, cardea_session *session,
 /*
  * Lists the ids of the entities a filter selects (POST .../match).
  *
- * ids    (out) array of *count strings; free with cardea_strings_free.
+ * ids    (out) array of *count strings. Free it with cardea_strings_free.
  *        NULL when *count is 0.
  * filter (in)  the filter as JSON text, such as
  *              {"$type":"PatientByHcPartyFilter","healthcarePartyId":"…"}.
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, filter that is not an
  * object), CARDEA_EFORMAT (response is not an array of strings), the HTTP
  * codes of cardea_session_open (an unsupported filter gives CARDEA_EHTTP),
- * CARDEA_ENOMEM.
+ * or CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_match(char ***ids, size_t *count, cardea_session *session,
@@ -154,15 +159,15 @@ cardea_entity_match(char ***ids, size_t *count, cardea_session *session,
  * or no access) are simply absent.
  *
  * out          (out) JSON array text of the decrypted entities, in the
- *              server's order; cardea_free it.
- * failed_ids   (out) ids fetched but not decrypted; free with
+ *              server's order. Free it with cardea_free.
+ * failed_ids   (out) ids fetched but not decrypted. Free them with
  *              cardea_strings_free. May be NULL together with
  *              failed_count.
  * failed_count (out) number of failed ids.
  * ids          (in)  `id_count` ids, at most 1000.
  * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, bad type, more than
  * 1000 ids), CARDEA_EFORMAT (response is not an array), the HTTP codes
- * of cardea_session_open, CARDEA_ENOMEM.
+ * of cardea_session_open, or CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_get_by_ids(char **out, char ***failed_ids,
@@ -180,16 +185,15 @@ cardea_entity_get_by_ids(char **out, char ***failed_ids,
  * delegation allows it), and READ requests MAX_READ. When the entity
  * already has a delegation to the delegate through that exchange data,
  * only the values it lacks are added, and nothing is sent when it lacks
- * none. An
- * anonymous delegate can read a first share from a data owner only after its
- * own session is reloaded (cardea_session_force_reload).
+ * none. An anonymous delegate can read a first share from a data owner
+ * only after its own session is reloaded (cardea_session_force_reload).
  *
  * out (out) the updated entity, decrypted.
  * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_ENOTFOUND (unknown entity or
  * delegate), CARDEA_ENOKEY, CARDEA_EDENIED (as cardea_entity_create),
  * CARDEA_EVERIFY, CARDEA_EACCESS, CARDEA_ECONFLICT or CARDEA_EHTTP when
  * the server rejected the request (the message gives its reason), the
- * HTTP codes of cardea_session_open, CARDEA_ENOMEM.
+ * HTTP codes of cardea_session_open, or CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_entity_share(char **out, cardea_session *session,
@@ -205,11 +209,11 @@ cardea_entity_share(char **out, cardea_session *session,
  * out     (out) the updated document, decrypted, with its new rev.
  * uti     (in)  Uniform Type Identifier of the content, such as
  *               "public.plain-text", or NULL to send none.
- * data    (in)  `data_len` bytes; may be NULL when data_len is 0.
+ * data    (in)  `data_len` bytes. May be NULL when data_len is 0.
  * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_ENOTFOUND (no such document or
  * no access), CARDEA_EVERIFY (no delegation the session can open),
  * CARDEA_ECONFLICT (the document changed meanwhile), the HTTP codes of
- * cardea_session_open, CARDEA_ENOMEM.
+ * cardea_session_open, or CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_document_set_attachment(char **out, cardea_session *session,
@@ -223,7 +227,8 @@ cardea_document_set_attachment(char **out, cardea_session *session,
  * out     (out) the attachment; wipe it if needed, then cardea_free it.
  * out_len (out) its length in bytes.
  * Returns CARDEA_OK, CARDEA_ENOTFOUND (no document or no attachment),
- * CARDEA_EVERIFY, the HTTP codes of cardea_session_open, CARDEA_ENOMEM.
+ * CARDEA_EVERIFY, the HTTP codes of cardea_session_open, or
+ * CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_document_get_attachment(uint8_t **out, size_t *out_len,

@@ -3,8 +3,8 @@
  * Key recovery and key verification for a session, compatible with
  * @icure/cardinal-sdk 1.0.0-RC.7:
  * - recovery data: the user's key pairs, or the secrets of exchange data,
- *   AES-encrypted with a recovery key that the user writes down and that
- *   the server never receives, because it stores the data under the
+ *   AES-encrypted with a recovery key that the user writes down. The
+ *   server never receives that key, because it stores the data under the
  *   SHA-256 hash of the key;
  * - give-access-back: after losing every key, the user requests its
  *   counterparts, through KEY_PAIR_UPDATE maintenance tasks, to add its
@@ -100,15 +100,18 @@ cardea_recovery_create_key_pair_data(char **recovery_key,
  * only decrypt.
  *
  * recovered    (out) number of key pairs stored that the key store did
- *              not have; may be NULL.
+ *              not have. May be NULL.
  * recovery_key (in)  recovery key text.
  * auto_delete  (in)  delete the recovery data from the server once used.
- * Returns CARDEA_OK; CARDEA_EFORMAT (the text is not a recovery key);
- * CARDEA_ENOTFOUND (no recovery data for this key: mistyped, deleted, or
- * expired and purged); CARDEA_EEXPIRED (the server returned data past its
- * expiry); CARDEA_EVERIFY (the data does not decrypt with this key);
- * CARDEA_EINVAL (the data contains key pairs, not exchange data, or the
- * reverse); the codes of cardea_session_force_reload.
+ * Returns CARDEA_OK or one of these codes:
+ * - CARDEA_EFORMAT: the text is not a recovery key.
+ * - CARDEA_ENOTFOUND: no recovery data for this key, because the key is
+ *   mistyped or the data was deleted, or expired and purged.
+ * - CARDEA_EEXPIRED: the server returned data past its expiry.
+ * - CARDEA_EVERIFY: the data does not decrypt with this key.
+ * - CARDEA_EINVAL: the data contains key pairs, not exchange data, or the
+ *   reverse.
+ * - the codes of cardea_session_force_reload.
  */
 CARDEA_API cardea_err
 cardea_recovery_recover_key_pairs(size_t *recovered, cardea_session *session,
@@ -270,10 +273,10 @@ typedef struct cardea_key_pair_update {
  * official SDK. Tasks that cannot be decrypted or lack a property are
  * skipped and logged.
  *
- * out   (out) array of *count entries; free with
+ * out   (out) array of *count entries. Free it with
  *       cardea_key_pair_updates_free. NULL when *count is 0.
  * Returns CARDEA_OK, the codes of cardea_entity_match and
- * cardea_entity_get_by_ids, CARDEA_ENOMEM.
+ * cardea_entity_get_by_ids, or CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err
 cardea_access_back_list(cardea_key_pair_update **out, size_t *count,
@@ -284,18 +287,18 @@ CARDEA_API void cardea_key_pair_updates_free(cardea_key_pair_update *list,
                                              size_t count);
 
 /*
- * Gives access back to the new key of a data owner: checks that
- * `data_owner_id` publishes `spki_hex`, calls the strategies'
- * verify_delegate_public_keys on that key, then adds entries for it
- * to every exchange data between the user and that data owner, in both
+ * Gives access back to the new key of a data owner. Checks that
+ * `data_owner_id` publishes `spki_hex` and calls the strategies'
+ * verify_delegate_public_keys on that key. Then adds entries for it to
+ * every exchange data between the user and that data owner, in both
  * directions, that the user can decrypt (PUT /rest/v2/exchangedata).
  * The delegator signatures are left as they are.
  *
- * updated (out) number of exchange data updated; may be NULL.
- * Returns CARDEA_OK; CARDEA_EINVAL (NULL or malformed key);
- * CARDEA_EVERIFY (the data owner does not publish that key);
- * CARDEA_EDENIED (the strategies rejected the key); CARDEA_ENOTFOUND
- * (no such data owner); the HTTP codes of cardea_session_open;
+ * updated (out) number of exchange data updated. May be NULL.
+ * Returns CARDEA_OK, CARDEA_EINVAL (NULL or malformed key),
+ * CARDEA_EVERIFY (the data owner does not publish that key),
+ * CARDEA_EDENIED (the strategies rejected the key), CARDEA_ENOTFOUND
+ * (no such data owner), the HTTP codes of cardea_session_open, or
  * CARDEA_ENOMEM.
  */
 CARDEA_API cardea_err cardea_access_back_apply(size_t *updated,

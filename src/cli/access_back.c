@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `cardea access-back`: give-access-back between a user that lost its
- * keys and its counterparts. `request` asks every counterpart to add the
- * user's new key to the exchange data they share (KEY_PAIR_UPDATE
- * maintenance tasks); `list` shows the requests addressed to the user
- * with the fingerprint to compare out of band; `apply ID` gives access
+ * keys and its counterparts. `request` requests every counterpart to add
+ * the user's new key to the exchange data they share (KEY_PAIR_UPDATE
+ * maintenance tasks). `list` shows the requests addressed to the user
+ * with the fingerprint to compare out of band. `apply ID` gives access
  * back to the requester's new key.
  */
 #include <getopt.h>
@@ -39,7 +39,9 @@ typedef struct args {
     const char *key;
 } args;
 
-/* Parses the options after the command word; -1 to go on. */
+/* Parses the options after the command word. Returns -1 to go on, or
+ * the exit status when the command must stop (after --help or a usage
+ * error). */
 static int
 parse(args *a, int argc, char **argv)
 {
@@ -116,7 +118,7 @@ list(const args *a)
     return status;
 }
 
-/* The request `id` among the pending ones, or NULL. */
+/* Finds the request `id` among the pending ones, or returns NULL. */
 static const cardea_key_pair_update *
 find_update(const cardea_key_pair_update *updates, size_t count,
             const char *id)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `cardea fhir`: looks at FHIR bundles without a server. `patient-id`
- * prints the entity id the import gives each Patient of a bundle; it is
- * derived from the FHIR resource id, so a patient user can be created
- * with that data owner id before the import (the demo does this).
+ * prints the entity id the import gives each Patient of a bundle. That id
+ * is derived from the FHIR resource id, so a patient user can be created
+ * with that data owner id before the import, as the demo does.
  * `summary` prints what an import would create and skip.
  */
 #include <stdio.h>

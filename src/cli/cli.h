@@ -24,7 +24,7 @@
 #define CARDEA_CLI_FAILED 1
 #define CARDEA_CLI_USAGE 2
 
-/* Maximum profile name length; names use letters, digits, . - _ */
+/* Maximum profile name length. Names use letters, digits, . - _ */
 #define CARDEA_CLI_PROFILE_MAX 64
 #define CARDEA_CLI_PATH_MAX 4096
 
@@ -46,7 +46,7 @@ int cardea_cli__fhir(int argc, char **argv);
 void cardea_cli__error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* Parses a decimal number within [min, max]; false when invalid. */
+/* Parses a decimal number within [min, max]. False when invalid. */
 bool cardea_cli__parse_ulong(unsigned long long *out, const char *text,
                              unsigned long long min, unsigned long long max);
 
@@ -113,7 +113,7 @@ typedef struct cardea_cli_profile {
     char *server;
     char *login;
     char *token;                          /* secret */
-    char *refresh_token;                  /* secret; may be NULL */
+    char *refresh_token;                  /* secret, may be NULL */
 } cardea_cli_profile;
 
 /*
@@ -124,8 +124,8 @@ bool cardea_cli__profile_locate(cardea_cli_profile *profile,
                                 const cardea_cli_common *common);
 
 /*
- * Reads profile.json. Returns false after printing an error that names
- * the profile and tells to run `cardea login` when it is missing.
+ * Reads profile.json. When it is missing, prints an error that names the
+ * profile and suggests running `cardea login`, then returns false.
  */
 bool cardea_cli__profile_load(cardea_cli_profile *profile);
 
@@ -147,10 +147,10 @@ void cardea_cli__profile_clear(cardea_cli_profile *profile);
 struct option;
 
 /*
- * getopt_long over `argv` with `options` that takes the common options
- * itself (see cardea_cli__common_option; `help` is printed for --help)
- * and returns the next other option, or -1 at the end. Set optind to 1
- * before the first call.
+ * Calls getopt_long over `argv` with `options`, handles the common
+ * options itself (see cardea_cli__common_option) and returns the next
+ * other option, or -1 at the end. `help` is printed for --help. Set
+ * optind to 1 before the first call.
  */
 int cardea_cli__next_option(cardea_cli_common *common, int argc,
                             char **argv, const struct option *options,
@@ -178,8 +178,8 @@ bool cardea_cli__client_open(cardea_cli_client *client,
 /*
  * Opens the session of the loaded profile in `client` with `strategies`
  * (borrowed): with the token pair, or with the login and
- * $CARDEA_PASSWORD when the tokens are refused and that variable is set.
- * Prints nothing; the server's message goes to `errmsg`.
+ * $CARDEA_PASSWORD when the server rejects the tokens and that variable
+ * is set. Prints nothing, and the server's message goes to `errmsg`.
  */
 cardea_err cardea_cli__session_open(cardea_cli_client *client,
                                     const cardea_crypto_strategies *strategies,
@@ -223,7 +223,7 @@ bool cardea_cli__client_login(cardea_cli_client *client,
                               const char *password,
                               const cardea_cli_key_pairs *keys);
 
-/* Closes the session and frees everything `client` holds. */
+/* Closes the session and frees everything `client` owns. */
 void cardea_cli__client_close(cardea_cli_client *client);
 
 /*
@@ -315,7 +315,8 @@ typedef struct cardea_cli_patient_data {
  * Fetches the patient and every health element, contact and document
  * linked to it, decrypted, with the documents' attachments when
  * `attachments` is set. CARDEA_ENOTFOUND when the patient cannot be read.
- * Free with cardea_cli__patient_data_free; it holds health data.
+ * Free with cardea_cli__patient_data_free, because it contains health
+ * data.
  */
 cardea_err cardea_cli__patient_data(cardea_cli_patient_data *out,
                                     cardea_session *session,
@@ -346,7 +347,7 @@ void cardea_cli__progress_end(cardea_cli_progress *bar);
 const char *cardea_cli__plural(size_t count, const char *one,
                                const char *many);
 
-/* Prints `value` to stdout, indented unless `compact`; false on failure. */
+/* Prints `value` to stdout, indented unless `compact`. False on failure. */
 bool cardea_cli__print_json(const json_t *value, bool compact);
 
 /*

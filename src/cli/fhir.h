@@ -27,7 +27,7 @@
  *                         openingDate/closingDate from period.
  *   Observation        -> a Service of the Contact of its encounter:
  *                         codes, label, valueDate and content {"en": ...}.
- *                         The content holds measureValue for valueQuantity,
+ *                         The content stores measureValue for valueQuantity,
  *                         numberValue for valueInteger, booleanValue,
  *                         fuzzyDateValue for valueDateTime, stringValue
  *                         for valueString, valueTime and the text of
@@ -94,7 +94,8 @@
 typedef struct cardea_fhir_entity {
     cardea_entity_type type; /* PATIENT, HEALTH_ELEMENT, CONTACT, DOCUMENT */
     char id[CARDEA_FHIR_ID_LEN + 1];
-    /* Id of the owning Patient entity; a Patient's own id for a Patient. */
+    /* Id of the owning Patient entity, or a Patient's own id for a
+     * Patient. */
     char patient_id[CARDEA_FHIR_ID_LEN + 1];
     /* "<Type>/<id>" of the FHIR resource it came from (no health data). */
     char *source;
@@ -168,8 +169,8 @@ cardea_err cardea_fhir__read_file(json_t **out, const char *path,
  * The same resource always gets the same id, so importing a file twice
  * addresses the same entities and the import is idempotent.
  *
- * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument) or CARDEA_ENOMEM; `out`
- * is written on success only.
+ * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument) or CARDEA_ENOMEM.
+ * `out` is written on success only.
  */
 cardea_err cardea_fhir__entity_id(char out[CARDEA_FHIR_ID_LEN + 1],
                                   const char *identity) CARDEA_MUST_CHECK;
@@ -183,12 +184,13 @@ cardea_err cardea_fhir__entity_id(char out[CARDEA_FHIR_ID_LEN + 1],
  * name    (in)  the file name, for messages.
  * bundle  (in)  the bundle; not modified, and the plan keeps no pointer
  *               into it.
- * Returns CARDEA_OK, CARDEA_EINVAL (NULL argument, a Bundle without any
- * Patient, an entry without a resource, a needed reference that is
- * missing or does not resolve, a value of the wrong JSON type, an invalid
- * date, two resources with the same identity), CARDEA_EFORMAT (attachment
- * data that is not base64) or CARDEA_ENOMEM. The message names the entry
- * or resource and never quotes a health datum. `out` is written on
+ * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_EFORMAT (attachment data that
+ * is not base64) or CARDEA_ENOMEM. CARDEA_EINVAL covers a NULL argument,
+ * a Bundle without any Patient, an entry without a resource, a needed
+ * reference that is missing or does not resolve, a value of the wrong
+ * JSON type, an invalid date and two resources with the same identity.
+ * The message names the entry or resource and never quotes a health
+ * datum. `out` is written on
  * success only.
  */
 cardea_err cardea_fhir__plan_build(cardea_fhir_plan **out, const char *name,
@@ -220,20 +222,21 @@ cardea_err cardea_fhir__manifest_entries(const char ***out, size_t *out_len,
                                          const char *entity_type)
     CARDEA_MUST_CHECK;
 
-/* Parses the entries above; free with cardea_manifest__free. */
+/* Parses the entries above. Free `out` with cardea_manifest__free. */
 struct cardea_manifest;
 cardea_err cardea_fhir__manifest(struct cardea_manifest **out,
                                  const char *entity_type) CARDEA_MUST_CHECK;
 
 /*
  * Builds a FHIR Bundle of type "collection" from the decrypted entities
- * of one patient: Patient, Condition (from HealthElements), Encounter and
- * one Observation per Service (from Contacts), and DocumentReference, or
- * DiagnosticReport for documentType "report" (from Documents, with the
- * attachment inline as base64). Resource ids are the entity and Service
- * ids, and references are "urn:uuid:<id>". Importing the result gives
- * entities equal to the input under cardea_fhir__entity_equal with
- * CARDEA_FHIR_COMPARE_IGNORE_IDS, when the input came from an import.
+ * of one patient. It contains the Patient, a Condition per HealthElement,
+ * an Encounter per Contact with one Observation per Service, and a
+ * DocumentReference per Document (a DiagnosticReport for documentType
+ * "report"), with the attachment inline as base64. Resource ids are the
+ * entity and Service ids, and references are "urn:uuid:<id>". Importing
+ * the result gives entities equal to the input under
+ * cardea_fhir__entity_equal with CARDEA_FHIR_COMPARE_IGNORE_IDS, when the
+ * input came from an import.
  * The resources carry only the mapped fields, so elements that FHIR
  * requires but iCure does not store (such as Encounter.class) are absent.
  *
@@ -253,12 +256,13 @@ cardea_err cardea_fhir__export(json_t **out,
 
 /*
  * Compares an entity of an import plan (`expected`) with the same entity
- * read back (`actual`), ignoring what the server and the SDK manage:
- * rev, created, modified, author, responsible, deletionDate, endOfLife,
- * securityMetadata, secretForeignKeys, cryptedForeignKeys, delegations,
- * encryptionKeys, encryptedSelf and the attachment bookkeeping of
- * documents, at every depth. A missing member equals null, [] and {};
- * numbers compare by value, so 70 equals 70.0.
+ * read back (`actual`), ignoring at every depth the members that the
+ * server and the SDK manage. These are rev, created, modified, author,
+ * responsible, deletionDate, endOfLife, securityMetadata,
+ * secretForeignKeys, cryptedForeignKeys, delegations, encryptionKeys,
+ * encryptedSelf and the attachment bookkeeping of documents. A missing
+ * member equals null, [] and {}, and numbers compare by value, so 70
+ * equals 70.0.
  *
  * flags  CARDEA_FHIR_COMPARE_IGNORE_IDS or 0.
  * path   (out) when they differ, the first differing path, such as

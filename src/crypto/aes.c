@@ -45,7 +45,8 @@ cipher_for(const uint8_t *key, size_t key_len)
 size_t
 cardea_aes__cbc_blob_len(size_t plain_len)
 {
-    /* The result is at most plain_len + 32; saturate instead of wrapping. */
+    /* The result is at most plain_len + 32, so saturate instead of
+     * wrapping. */
     if (plain_len > SIZE_MAX - 2 * CARDEA_AES_BLOCK_LEN) {
         return SIZE_MAX;
     }
@@ -163,7 +164,8 @@ cardea_aes__cbc_encrypt_alloc(uint8_t **out, size_t *out_len,
     return CARDEA_OK;
 }
 
-/* 1 when a < b, else 0, without a branch; both below 2^32. */
+/* Returns 1 when a < b, else 0, without a branch. Both operands fit in 32
+ * bits, so the 64-bit difference wraps above 2^63 exactly when a < b. */
 static uint32_t
 ct_lt(uint32_t a, uint32_t b)
 {
@@ -171,9 +173,9 @@ ct_lt(uint32_t a, uint32_t b)
 }
 
 /*
- * Checks the PKCS#7 padding at the end of `buf` (n >= 16 bytes) reading
- * all of the last block whatever the padding says; returns the padding
- * length, or 0 when it is invalid.
+ * Checks the PKCS#7 padding at the end of `buf` (n >= 16 bytes), reading
+ * all of the last block whatever the padding length byte is. Returns the
+ * padding length, or 0 when it is invalid.
  */
 static size_t
 pkcs7_pad_len(const uint8_t *buf, size_t n)
@@ -210,7 +212,7 @@ check_blob(const uint8_t *key, size_t key_len, const uint8_t *blob,
 
 /*
  * Decrypts a checked blob into `buf`, which has blob_len - 16 bytes, and
- * sets the plaintext length. `buf` holds garbage after a failure.
+ * sets the plaintext length. `buf` contains garbage after a failure.
  */
 static cardea_err
 cbc_open(uint8_t *buf, size_t *plain_len, const uint8_t *key, size_t key_len,
@@ -235,7 +237,7 @@ cbc_open(uint8_t *buf, size_t *plain_len, const uint8_t *key, size_t key_len,
 /*
  * Checks and decrypts `blob` into a new buffer of `*buf_len` bytes,
  * blob_len - 16, and sets the plaintext length. Outputs are untouched on
- * failure; free the buffer with cardea_mem__free_secret.
+ * failure. Free the buffer with cardea_mem__free_secret.
  */
 static cardea_err
 open_alloc(uint8_t **buf, size_t *buf_len, size_t *plain_len,

@@ -60,8 +60,8 @@ typedef struct cardea_exchange_content {
 
 /* The two spellings of the shared-signature input (see the .c file). */
 typedef enum cardea_shared_sig_form {
-    CARDEA_SHARED_SIG_KT = 1,  /* current Kotlin SDK; Cardea writes this */
-    CARDEA_SHARED_SIG_TS8 = 2, /* TypeScript SDK v8; read only */
+    CARDEA_SHARED_SIG_KT = 1,  /* current Kotlin SDK, written by Cardea */
+    CARDEA_SHARED_SIG_TS8 = 2, /* TypeScript SDK v8, read only */
 } cardea_shared_sig_form;
 
 /*
@@ -75,7 +75,7 @@ cardea_err cardea_exchange_data__content_generate(cardea_exchange_content **out)
 
 /*
  * Allocates content from raw secrets. Lengths: exchange key 16 or 32,
- * secret 16, shared-signature key 64 to 128; CARDEA_EINVAL otherwise.
+ * secret 16, shared-signature key 64 to 128. CARDEA_EINVAL otherwise.
  */
 cardea_err cardea_exchange_data__content_from_raw(
     cardea_exchange_content **out, const uint8_t *exchange_key,
@@ -90,7 +90,7 @@ void cardea_exchange_data__content_free(cardea_exchange_content *content);
  * `fps` contains fingerprints v2 in any order, possibly repeated, and S
  * lists them deduplicated and sorted ascending. In the KT form the secret is
  * written "AccessControlSecret(s=<hex>)", nothing is escaped and S ends
- * in "]]"; in the TS8 form S is JSON.stringify of the same pairs with the
+ * in "]]". In the TS8 form S is JSON.stringify of the same pairs with the
  * bare hex secret, ending in "]]]".
  *
  * out:     (out) NUL-terminated S. It contains the exchange key, so free
@@ -175,15 +175,15 @@ cardea_err cardea_exchange_data__decrypt_secret(
     size_t keys_count) CARDEA_MUST_CHECK;
 
 /*
- * Checks only the sharedSignature of `exchange_data` against `content`:
- * the HMAC-SHA-512, keyed with content's shared-signature key, of the
- * text built from delegator, delegate, content's exchange key and
- * access-control secret, and the fingerprints of the three maps, in the
- * KT or the TS8 form. Used to accept secrets that arrived through other
+ * Checks only the sharedSignature of `exchange_data` against `content`.
+ * The signature is the HMAC-SHA-512, keyed with content's shared-signature
+ * key, of the text built from delegator, delegate, content's exchange key
+ * and access-control secret, and the fingerprints of the three maps, in
+ * the KT or the TS8 form. Used to accept secrets that arrived through other
  * channels (exchange-key recovery) only when they match the stored data.
  *
  * out: (out) true when the signature verifies, false otherwise.
- * Returns CARDEA_OK (whatever the verdict; malformed data gives false),
+ * Returns CARDEA_OK (whatever the verdict, and malformed data gives false),
  * CARDEA_EINVAL (NULL argument) or CARDEA_ENOMEM.
  */
 cardea_err cardea_exchange_data__check_shared_signature(
@@ -243,9 +243,9 @@ cardea_err cardea_exchange_data__encrypt_id(json_t **out, const char *id,
     CARDEA_MUST_CHECK;
 
 /*
- * Decrypts an encrypted exchange-data id with the first of `keys` that
- * has an entry and decrypts it to printable ASCII.
- * out: (out) NUL-terminated id; free with cardea_free.
+ * Decrypts an encrypted exchange-data id with the first of `keys` whose
+ * entry decrypts to printable ASCII.
+ * out: (out) NUL-terminated id. Free it with cardea_free.
  * Returns CARDEA_OK, CARDEA_ENOKEY (no entry for any key), CARDEA_EVERIFY
  * (entries found but none decrypts), CARDEA_EFORMAT or CARDEA_ENOMEM.
  */
@@ -258,10 +258,10 @@ cardea_err cardea_exchange_data__decrypt_id(char **out,
 /*
  * Internal helpers shared with the other format files.
  *
- * rsa_encrypt_b64: base64(RSA-OAEP(msg)) with the key's OAEP hash; free
- * with cardea_free.
+ * rsa_encrypt_b64: base64(RSA-OAEP(msg)) with the key's OAEP hash. Free
+ * it with cardea_free.
  * fp_map_find: the string value of the entry of `map` whose key, read
- * leniently as a fingerprint v2, equals `fp_v2`; NULL when none.
+ * leniently as a fingerprint v2, equals `fp_v2`, or NULL when none.
  * append_json_string: appends `s` as a quoted JSON string escaped the way
  * JSON.stringify escapes it. A failure is recorded in `buf` and reported
  * by cardea_buf__take_str.

@@ -24,7 +24,7 @@
 #include "cardea/common.h"
 #include "format/exchange_data.h"
 
-/* Most keys or values one legacy lookup collects. */
+/* Maximum number of keys or values that one legacy lookup collects. */
 #define CARDEA_LEGACY_MAX_ITEMS 4096
 
 /* A raw AES key of 16 or 32 bytes. */
@@ -46,9 +46,9 @@ typedef struct cardea_legacy_values {
     size_t count;
 } cardea_legacy_values;
 
-/* Empties a set; call before first use. */
+/* Empties a set. Call it before first use. */
 void cardea_legacy__keys_init(cardea_legacy_keys *keys);
-/* Wipes and frees the keys; the set is left empty and reusable. */
+/* Wipes and frees the keys. The set is left empty and reusable. */
 void cardea_legacy__keys_free(cardea_legacy_keys *keys);
 /*
  * Adds a copy of `key` (16 or 32 bytes) unless the set already has it.
@@ -58,17 +58,17 @@ cardea_err cardea_legacy__keys_add(cardea_legacy_keys *keys,
                                    const uint8_t *key, size_t len)
     CARDEA_MUST_CHECK;
 
-/* Wipes and frees the values; the set is left empty. */
+/* Wipes and frees the values. The set is left empty. */
 void cardea_legacy__values_free(cardea_legacy_values *values);
 
 /*
  * Decrypts entry `index` of hcPartyKeys[delegate_id] with each of `keys`
  * (private, each with its own OAEP hash) and adds the results to `out`.
  * Index 1 is the copy encrypted for the delegate's legacy publicKey, the
- * one the official SDK reads; index 0 is the delegator's own copy.
- * Returns CARDEA_OK when at least one key decrypted it; CARDEA_ENOTFOUND
- * when there is no such entry; CARDEA_EVERIFY when no key decrypts it to
- * 16 or 32 bytes; CARDEA_EINVAL; CARDEA_ENOMEM.
+ * one the official SDK reads, and index 0 is the delegator's own copy.
+ * Returns CARDEA_OK when at least one key decrypted it, CARDEA_ENOTFOUND
+ * when there is no such entry, CARDEA_EVERIFY when no key decrypts it to
+ * 16 or 32 bytes, CARDEA_EINVAL or CARDEA_ENOMEM.
  */
 cardea_err cardea_legacy__decrypt_hcparty_key(
     cardea_legacy_keys *out, const json_t *hc_party_keys,
@@ -78,11 +78,12 @@ cardea_err cardea_legacy__decrypt_hcparty_key(
 /*
  * Decrypts every aesExchangeKeys[*][delegate_id] entry it can and adds
  * the keys to `out`. An entry identifier of 32 characters or more names
- * the key whose fingerprint v1 is its last 32 characters; a shorter one
+ * the key whose fingerprint v1 is its last 32 characters. A shorter one
  * (such as "") means "try every key", as in the official SDK.
- * Returns CARDEA_OK when at least one key was decrypted; CARDEA_ENOTFOUND
- * when no delegator key has an entry for `delegate_id`; CARDEA_EVERIFY
- * when there are entries but none decrypts; CARDEA_EINVAL; CARDEA_ENOMEM.
+ * Returns CARDEA_OK when at least one key was decrypted, CARDEA_ENOTFOUND
+ * when no delegator key has an entry for `delegate_id`, CARDEA_EVERIFY
+ * when there are entries but none decrypts, CARDEA_EINVAL or
+ * CARDEA_ENOMEM.
  */
 cardea_err cardea_legacy__decrypt_aes_exchange_keys(
     cardea_legacy_keys *out, const json_t *aes_exchange_keys,
@@ -91,10 +92,10 @@ cardea_err cardea_legacy__decrypt_aes_exchange_keys(
 
 /*
  * Decrypts one legacy delegation `key` (hex) with an exchange key. The
- * plaintext must hold exactly one ':' and no NUL byte; the part before is
- * the entity id at the time of writing (it may differ from the current
- * one after a merge), the part after is the value.
- * value, entity_id: (out) NUL-terminated; free with
+ * plaintext must contain exactly one ':' and no NUL byte. The part before
+ * it is the entity id at the time of writing, which may differ from the
+ * current one after a merge, and the part after it is the value.
+ * value, entity_id: (out) NUL-terminated. Free them with
  *   cardea_mem__free_secret(p, strlen(p) + 1). entity_id may be NULL.
  * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_EVERIFY (wrong key, bad hex,
  * not one ':') or CARDEA_ENOMEM.
@@ -109,8 +110,8 @@ cardea_err cardea_legacy__decrypt_value(char **value, char **entity_id,
  * Decrypts the values of `field` ("delegations", "encryptionKeys" or
  * "cryptedForeignKeys") of `entity` listed under any of `delegate_ids`,
  * trying each exchange key of `keys` on each delegation. Values are
- * deduplicated; delegations that no key opens are skipped.
- * out: (out) the values, possibly none; free with
+ * deduplicated, and delegations that no key opens are skipped.
+ * out: (out) the values, possibly none. Free them with
  *      cardea_legacy__values_free.
  * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_EFORMAT (the field is not a
  * map of arrays), CARDEA_ETOOBIG or CARDEA_ENOMEM.

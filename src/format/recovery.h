@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Recovery data as @icure/cardinal-sdk writes it: the recovery key a user
- * writes down (16 or 32 random bytes, shown as hex or unpadded RFC 4648
- * base32), the RecoveryData entity whose encryptedSelf is the content
- * AES-CBC encrypted with that key, and the two content kinds:
- * KEYPAIR_RECOVERY (data-owner key pairs) and EXCHANGE_KEY_RECOVERY (raw
- * exchange-data secrets). Pure functions: no I/O, no clock, no globals.
+ * Recovery data as @icure/cardinal-sdk writes it. It covers the recovery
+ * key a user writes down (16 or 32 random bytes, shown as hex or unpadded
+ * RFC 4648 base32) and the RecoveryData entity whose encryptedSelf is the
+ * content AES-CBC encrypted with that key. It also covers the two content
+ * kinds: KEYPAIR_RECOVERY (data-owner key pairs) and
+ * EXCHANGE_KEY_RECOVERY (raw exchange-data secrets).
+ * Pure functions: no I/O, no clock, no globals.
  *
  * The entity id is the lowercase hex SHA-256 of the raw key bytes, as in
  * RecoveryDataEncryptionImpl.recoveryKeyToId of icure/cardinal-sdk (every
@@ -28,7 +29,8 @@
 
 #define CARDEA_RECOVERY_KEY_MAX_LEN 32
 #define CARDEA_RECOVERY_ID_LEN 64
-/* Longest recovery-key text the parser accepts, separators included. */
+/* Maximum length of the recovery-key text that the parser accepts,
+ * separators included. */
 #define CARDEA_RECOVERY_KEY_TEXT_MAX 256
 
 /* A recovery key: 16 or 32 raw bytes. Wipe with cardea_wipe after use. */
@@ -48,7 +50,7 @@ typedef enum cardea_recovery_key_text {
     CARDEA_RECOVERY_TEXT_GROUPED = 3,   /* base32 in groups of 4 and '-' */
 } cardea_recovery_key_text;
 
-/* Fills `out` with `len` (16 or 32) random bytes; CARDEA_EINVAL otherwise. */
+/* Fills `out` with `len` (16 or 32) random bytes. CARDEA_EINVAL otherwise. */
 cardea_err cardea_recovery__key_generate(cardea_recovery_key *out, size_t len)
     CARDEA_MUST_CHECK;
 
@@ -61,8 +63,8 @@ cardea_err cardea_recovery__key_id(char out[CARDEA_RECOVERY_ID_LEN + 1],
     CARDEA_MUST_CHECK;
 
 /*
- * Writes `key` as text for the user. `out` is NUL-terminated; free it with
- * cardea_mem__free_secret(*out, strlen(*out) + 1).
+ * Writes `key` as text for the user. `out` is NUL-terminated, so free it
+ * with cardea_mem__free_secret(*out, strlen(*out) + 1).
  * Returns CARDEA_OK, CARDEA_EINVAL or CARDEA_ENOMEM.
  */
 cardea_err cardea_recovery__key_to_text(char **out,
@@ -100,12 +102,12 @@ cardea_err cardea_recovery__data_build(json_t **out,
 
 /*
  * Decrypts the content of a RecoveryData entity.
- * out: (out) NUL-terminated plaintext; free with
+ * out: (out) NUL-terminated plaintext. Free it with
  *      cardea_mem__free_secret(*out, *out_len + 1).
- * Returns CARDEA_OK; CARDEA_EINVAL when its type is not `expected`;
- * CARDEA_EVERIFY when its id is not the id of `key` or decryption fails;
- * CARDEA_EFORMAT for a missing or malformed field; CARDEA_ENOMEM.
- * Expiry is not checked here: the server purges expired data.
+ * Returns CARDEA_OK, CARDEA_EINVAL when its type is not `expected`,
+ * CARDEA_EVERIFY when its id is not the id of `key` or decryption fails,
+ * CARDEA_EFORMAT for a missing or malformed field, or CARDEA_ENOMEM.
+ * Expiry is not checked here, because the server purges expired data.
  */
 cardea_err cardea_recovery__data_decrypt(char **out, size_t *out_len,
                                          const json_t *data,
@@ -132,9 +134,10 @@ typedef struct cardea_recovered_keypair {
  * Builds KEYPAIR_RECOVERY content: {"<ownerId>": [{"pair": {"publicKey":
  * base64 SPKI, "privateKey": base64 PKCS#8}, "algorithm": "sha-1" or
  * "sha-256"}, ...], ...}, pairs of one owner grouped in input order.
- * out: (out) NUL-terminated JSON holding private keys; free with
+ * out: (out) NUL-terminated JSON that contains private keys. Free it with
  *      cardea_mem__free_secret(*out, *out_len + 1).
- * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_ENOKEY (a public key),
+ * Returns CARDEA_OK, CARDEA_EINVAL, CARDEA_ENOKEY (a pair's key is public
+ * only),
  * CARDEA_ENOMEM or CARDEA_ECRYPTO.
  */
 cardea_err cardea_recovery__keypairs_build(char **out, size_t *out_len,
@@ -144,10 +147,10 @@ cardea_err cardea_recovery__keypairs_build(char **out, size_t *out_len,
 /*
  * Parses KEYPAIR_RECOVERY content and imports every pair, checking that
  * each private key's public half is the published public key.
- * out: (out) array of *count pairs; free with
+ * out: (out) array of *count pairs. Free it with
  *      cardea_recovery__keypairs_free.
- * Returns CARDEA_OK; CARDEA_EFORMAT (invalid JSON, shape, base64 or key);
- * CARDEA_EVERIFY (a private key does not match its public key);
+ * Returns CARDEA_OK, CARDEA_EFORMAT (invalid JSON, shape, base64 or key),
+ * CARDEA_EVERIFY (a private key does not match its public key) or
  * CARDEA_ENOMEM.
  */
 cardea_err cardea_recovery__keypairs_parse(cardea_recovered_keypair **out,
@@ -172,7 +175,7 @@ typedef struct cardea_recovered_exchange {
  * Builds EXCHANGE_KEY_RECOVERY content: [{"exchangeDataId",
  * "rawAccessControlSecret", "rawSharedSignatureKey", "rawExchangeKey"}],
  * the secrets as base64 of the raw bytes.
- * out: (out) NUL-terminated JSON; free with
+ * out: (out) NUL-terminated JSON. Free it with
  *      cardea_mem__free_secret(*out, *out_len + 1).
  * Returns CARDEA_OK, CARDEA_EINVAL or CARDEA_ENOMEM.
  */
@@ -182,7 +185,7 @@ cardea_err cardea_recovery__exchange_build(
 
 /*
  * Parses EXCHANGE_KEY_RECOVERY content.
- * out: (out) array of *count entries; free with
+ * out: (out) array of *count entries. Free it with
  *      cardea_recovery__exchange_free.
  * Returns CARDEA_OK, CARDEA_EFORMAT (invalid JSON, shape, base64 or secret
  * length) or CARDEA_ENOMEM.

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Give-access-back through KEY_PAIR_UPDATE maintenance tasks, compatible
- * with @icure/cardinal-sdk: a data owner that lost its keys and made a
- * new one asks each counterpart, in an encrypted task shared with it, to
- * add the new public key to the exchange data they share. The
+ * with @icure/cardinal-sdk. A data owner that lost its keys and made a
+ * new one requests each counterpart, in an encrypted task shared with it,
+ * to add the new public key to the exchange data they share. The
  * counterpart checks that the requester publishes that key and that its
  * strategies accept it, then extends every exchange data between the two,
  * in both directions, without touching delegator signatures.
@@ -227,7 +227,7 @@ cardea_key_pair_updates_free(cardea_key_pair_update *list, size_t count)
 }
 
 /* Appends the task to `list` when it is a pending update from another
- * data owner; other tasks are skipped. */
+ * data owner. Other tasks are skipped. */
 static cardea_err
 take_task(cardea_key_pair_update *list, size_t *count,
           cardea_session *session, const json_t *task)
@@ -352,8 +352,8 @@ cardea_access_back_list(cardea_key_pair_update **out, size_t *count,
 
 /* ---- applying ----------------------------------------------------------- */
 
-/* Finds `spki` among the keys `owner_id` publishes and asks the
- * strategies whether it is genuine. */
+/* Finds `spki` among the keys `owner_id` publishes and verifies it with
+ * the strategies' verify_delegate_public_keys. */
 static cardea_err
 check_new_key(cardea_sdk_pubkey *out, cardea_session *session,
               const char *owner_id, const char *spki)
@@ -403,8 +403,8 @@ check_new_key(cardea_sdk_pubkey *out, cardea_session *session,
     return err;
 }
 
-/* Extends one exchange data to `added`; skips what the user cannot open
- * and what already has the key. */
+/* Extends one exchange data to `added`. Skips exchange data that the user
+ * cannot open or that already has the key. */
 static cardea_err
 extend(bool *updated, cardea_session *session, const json_t *xd,
        const cardea_owner_key *added, const cardea_owner_key *keys,
@@ -498,7 +498,7 @@ cardea_access_back_apply(size_t *updated, cardea_session *session,
     return err;
 }
 
-/* Sets the task's status to completed; failures are only logged. */
+/* Sets the task's status to completed. Failures are only logged. */
 static void
 complete_task(cardea_session *session, json_t *task)
 {

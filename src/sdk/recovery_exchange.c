@@ -17,7 +17,8 @@
 
 #include "sdk/exchange.h"
 
-/* Exchange data read per direction, as a bound on a malicious answer. */
+/* Maximum exchange data read per direction, as a bound on a malicious
+ * server response. */
 #define PAIR_XD_MAX 1000
 
 /* GET byDelegatorDelegate/{delegator}/{delegate}, appended to `list`. */
@@ -370,9 +371,9 @@ fetch_named(json_t **out, cardea_session *session, const char *id)
 /*
  * Checks that the user may adopt the recovered secrets of `xd`: the user
  * is its delegate and someone else its delegator, and the secrets match
- * its shared signature. Adopting anything else would let whoever wrote
- * the recovery data, which only needs the user's id, choose secrets that
- * the user then re-encrypts for its keys.
+ * its shared signature. Writing recovery data for the user only needs the
+ * user's id, so adopting anything else would let its author choose
+ * secrets that the user then re-encrypts for its keys.
  */
 static cardea_err
 check_recovered(cardea_session *session, const json_t *xd,

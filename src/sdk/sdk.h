@@ -3,7 +3,7 @@
  * Internal contract of the SDK layer: the session structure and the
  * functions that the SDK's modules share (REST requests, credentials,
  * data owners, the key store and the user's keys). The entity,
- * exchange-data and sharing modules build on these; nothing here is
+ * exchange-data and sharing modules build on these. Nothing here is
  * public API.
  *
  * Conventions: every function that returns cardea_err leaves its outputs
@@ -35,7 +35,8 @@
 #define CARDEA_SDK_ERRMSG_CAP 512
 /* Refresh the access token when it expires within this many seconds. */
 #define CARDEA_SDK_TOKEN_MARGIN_S 30
-/* Longest parentId chain followed from the user's data owner. */
+/* Maximum length of the parentId chain followed from the user's data
+ * owner. */
 #define CARDEA_SDK_HIERARCHY_MAX 16
 /* Largest key store file read: a 4096-bit PKCS#8 key in JSON is ~3.3 KiB,
  * and a verification map of a few hundred keys stays far below. */
@@ -75,9 +76,10 @@ typedef struct cardea_sdk_pubkey {
 } cardea_sdk_pubkey;
 
 /*
- * A private key of the user or of a parent. Every key decrypts; only a
- * key for which cardea_sdk__key_is_safe is true may encrypt new exchange
- * data, sign it or check the signature of the user's own exchange data.
+ * A private key of the user or of a parent. Every key decrypts, but only
+ * a key for which cardea_sdk__key_is_safe is true may encrypt new
+ * exchange data, sign it or check the signature of the user's own
+ * exchange data.
  */
 typedef struct cardea_sdk_key {
     size_t owner;                  /* index in session->owners */
@@ -111,8 +113,8 @@ struct cardea_session {
     void *log_user;
 
     char *token;                   /* secret: wiped when freed */
-    char *refresh_token;           /* secret; NULL when none */
-    int64_t token_exp;             /* JWT exp, Unix seconds; 0 = unknown */
+    char *refresh_token;           /* secret, NULL when none */
+    int64_t token_exp;             /* JWT exp in Unix seconds, 0 = unknown */
     char *user_id;                 /* NULL when unknown */
 
     json_t *data_owner;            /* dataOwner of /dataowner/current */
@@ -134,7 +136,7 @@ struct cardea_session {
     /*
      * State of the modules built on the session (exchange-data caches,
      * access-control keys). `ext_reset` runs on force_reload after the
-     * keys are reloaded, `ext_free` at close; either may be NULL.
+     * keys are reloaded, and `ext_free` at close. Either may be NULL.
      */
     void *ext;
     void (*ext_reset)(cardea_session *session);
@@ -183,10 +185,10 @@ void cardea_sdk__log(cardea_session *session, cardea_log_level level,
  * content_type (in)  for the body; NULL means "application/json".
  * Status mapping: 2xx -> CARDEA_OK; 401 -> CARDEA_EAUTH; 403 ->
  * CARDEA_EACCESS; 404 -> CARDEA_ENOTFOUND; 409 -> CARDEA_ECONFLICT; 413 ->
- * CARDEA_ETOOBIG; any other status -> CARDEA_EHTTP. The errmsg then holds
- * the method, the path without query, the status and the server's
- * message; session->last_status holds the status. CARDEA_ENETWORK when
- * no response arrived.
+ * CARDEA_ETOOBIG; any other status -> CARDEA_EHTTP. The errmsg then
+ * contains the method, the path without query, the status and the
+ * server's message, and session->last_status stores the status.
+ * CARDEA_ENETWORK when no response arrived.
  */
 cardea_err cardea_sdk__request(uint8_t **out, size_t *out_len,
                                cardea_session *session, const char *method,
@@ -220,10 +222,10 @@ void cardea_sdk__response_clear(cardea_http_response *resp);
 /* ---- credentials (auth.c) ------------------------------------------------ */
 
 /*
- * POST /auth/login with {username, password}; stores token, refresh
- * token and expiry in the session. The request body is wiped after use.
- * CARDEA_EAUTH on a 401 (wrong credentials), CARDEA_EFORMAT when the
- * response has no token.
+ * Logs in with POST /auth/login and {username, password}, and stores the
+ * token, refresh token and expiry in the session. The request body is
+ * wiped after use. CARDEA_EAUTH on a 401 (wrong credentials),
+ * CARDEA_EFORMAT when the response has no token.
  */
 cardea_err cardea_sdk__login(cardea_session *session, const char *login,
                              const char *password) CARDEA_MUST_CHECK;
@@ -233,26 +235,27 @@ cardea_err cardea_sdk__use_token(cardea_session *session, const char *token,
                                  const char *refresh_token) CARDEA_MUST_CHECK;
 
 /*
- * POST /auth/refresh with the Refresh-Token header; replaces the access
- * token. CARDEA_EAUTH when there is no refresh token or it is refused.
+ * Replaces the access token through POST /auth/refresh with the
+ * Refresh-Token header. CARDEA_EAUTH when there is no refresh token or the
+ * server rejects it.
  */
 cardea_err cardea_sdk__refresh(cardea_session *session) CARDEA_MUST_CHECK;
 
 /*
  * Reads the claims of a JWT without checking its signature (the server
- * does that): `exp` (0 when absent) and `u` (NULL when absent; cardea_free
- * it). The payload may be base64url or standard base64, padded or not.
- * CARDEA_EFORMAT for anything that is not three dot-separated parts with
- * a JSON object in the middle.
+ * does that): `exp` (0 when absent) and `u` (NULL when absent, else
+ * cardea_free it). The payload may be base64url or standard base64,
+ * padded or not. CARDEA_EFORMAT for anything that is not three
+ * dot-separated parts with a JSON object in the middle.
  */
 cardea_err cardea_sdk__jwt_claims(int64_t *exp, char **user_id,
                                   const char *token) CARDEA_MUST_CHECK;
 
 /* ---- data owners (data_owner.c) ------------------------------------------ */
 
-/* "hcp", "patient", "device" (any case) -> type; 0 for anything else. */
+/* "hcp", "patient", "device" (any case) -> type, 0 for anything else. */
 cardea_data_owner_type cardea_sdk__parse_type(const char *name);
-/* type -> "hcp", "patient", "device"; "unknown" for anything else. */
+/* type -> "hcp", "patient", "device", "unknown" for anything else. */
 const char *cardea_sdk__type_name(cardea_data_owner_type type);
 
 /*
@@ -274,11 +277,11 @@ cardea_err cardea_sdk__load_data_owner(cardea_session *session)
     CARDEA_MUST_CHECK;
 
 /*
- * PUT /dataowner/stub with `stub` (a stub object with its rev) for the
- * owner at index `owner`; on 409 re-reads the stub, applies `edit` again
- * and retries once. `edit` changes a stub in place (for example appends a
- * public key) and returns CARDEA_OK; it is applied before the first PUT
- * too. The owner's stub in the session is replaced by the response.
+ * Saves `stub` (a stub object with its rev) with PUT /dataowner/stub for
+ * the owner at index `owner`. On 409 it re-reads the stub, applies `edit`
+ * again and retries once. `edit` changes a stub in place (for example
+ * appends a public key) and returns CARDEA_OK. It is applied before the
+ * first PUT too. The owner's stub in the session is replaced by the response.
  */
 cardea_err cardea_sdk__put_stub(cardea_session *session, size_t owner,
                                 cardea_err (*edit)(json_t *stub,
@@ -288,10 +291,11 @@ cardea_err cardea_sdk__put_stub(cardea_session *session, size_t owner,
 /*
  * Lists the public keys a stub publishes: publicKeysForOaepWithSha256
  * (OAEP-SHA-256), then publicKey and the SPKI keys of aesExchangeKeys
- * (OAEP-SHA-1; entries that are no SPKI, such as the "x..." placeholders,
- * are skipped). Duplicates are listed once. CARDEA_EFORMAT when one key is
- * published for both hashes, which the official SDK rejects as ambiguous.
- * `out`: free with cardea_sdk__pubkeys_free; NULL when *count is 0.
+ * (OAEP-SHA-1). Entries of aesExchangeKeys that are not SPKI, such as the
+ * "x..." placeholders, are skipped. Duplicates are listed once.
+ * CARDEA_EFORMAT when one key is published for both hashes, which the
+ * official SDK rejects as ambiguous.
+ * Free `out` with cardea_sdk__pubkeys_free. It is NULL when *count is 0.
  */
 cardea_err cardea_sdk__stub_pubkeys(cardea_sdk_pubkey **out, size_t *count,
                                     const json_t *stub) CARDEA_MUST_CHECK;
@@ -331,8 +335,8 @@ const cardea_sdk_key *cardea_sdk__find_key(const cardea_session *session,
                                            const char *owner_id,
                                            const char *fingerprint);
 
-/* Copies hex digits `hex` with A-F lowercased; NULL when out of memory.
- * Free the copy with cardea_mem__free. */
+/* Copies hex digits `hex` with A-F lowercased, or returns NULL when out
+ * of memory. Free the copy with cardea_mem__free. */
 char *cardea_sdk__hex_lower_dup(const char *hex);
 
 /* Frees the keys array (private keys dropped, strings freed). */
@@ -361,7 +365,7 @@ void cardea_keystore__close(cardea_keystore *store);
  * Writes an entry atomically: a new temporary file of mode 0600 in the
  * folder, written and synced, then renamed over `name`. A crash leaves the
  * old entry or the new one, never a mix. `name` must be a plain file name
- * (letters, digits, '.', '-', '_', ':'; no leading '.').
+ * (letters, digits, '.', '-', '_', ':', and no leading '.').
  * CARDEA_EINVAL for a bad name, CARDEA_EIO when a write fails.
  */
 cardea_err cardea_keystore__put(cardea_keystore *store, const char *name,
@@ -369,8 +373,8 @@ cardea_err cardea_keystore__put(cardea_keystore *store, const char *name,
                                 size_t errmsg_cap) CARDEA_MUST_CHECK;
 
 /*
- * Reads an entry: `out` is NUL-terminated one byte past *out_len; free it
- * with cardea_mem__free_secret(out, *out_len + 1). CARDEA_ENOTFOUND when
+ * Reads an entry. `out` is NUL-terminated one byte past *out_len, so free
+ * it with cardea_mem__free_secret(out, *out_len + 1). CARDEA_ENOTFOUND when
  * absent, CARDEA_EACCESS when the file is accessible by group or others
  * or is no regular file, CARDEA_ETOOBIG above CARDEA_KEYSTORE_MAX_FILE.
  */
@@ -379,7 +383,7 @@ cardea_err cardea_keystore__get(uint8_t **out, size_t *out_len,
                                 char *errmsg, size_t errmsg_cap)
     CARDEA_MUST_CHECK;
 
-/* Deletes an entry; CARDEA_ENOTFOUND when absent. */
+/* Deletes an entry. CARDEA_ENOTFOUND when absent. */
 cardea_err cardea_keystore__remove(cardea_keystore *store, const char *name)
     CARDEA_MUST_CHECK;
 
@@ -397,9 +401,9 @@ cardea_err cardea_keystore__save_key(cardea_keystore *store,
 /*
  * Loads the private key of `owner_id` with fingerprint v1 `fp_v1`,
  * looking at the device entry first, then the recovered one. `kind`
- * tells which one held it. `out`: cardea_mem__free_secret(out, *out_len).
- * CARDEA_ENOTFOUND when neither exists, CARDEA_EFORMAT when the entry is
- * not the expected JSON.
+ * receives the kind of the entry that contained it. Free `out` with
+ * cardea_mem__free_secret(out, *out_len). CARDEA_ENOTFOUND when neither
+ * exists, CARDEA_EFORMAT when the entry is not the expected JSON.
  */
 cardea_err cardea_keystore__load_key(uint8_t **out, size_t *out_len,
                                      cardea_keystore_kind *kind,
@@ -411,8 +415,8 @@ cardea_err cardea_keystore__load_key(uint8_t **out, size_t *out_len,
 /*
  * The verification map of a data owner, org.taktik.icure.rsa.<id>.
  * verification.self, as a JSON object {"<fpV1>": true|false}. Loading a
- * missing map gives an empty object; members that are not booleans are
- * dropped.
+ * missing map gives an empty object, and members that are not booleans
+ * are dropped.
  */
 cardea_err cardea_keystore__load_verification(json_t **out,
                                               cardea_keystore *store,
@@ -427,8 +431,8 @@ cardea_err cardea_keystore__save_verification(cardea_keystore *store,
 
 /*
  * Writes the entry name for a key into `out` (NUL-terminated).
- * CARDEA_EINVAL when `owner_id` holds a character that is not allowed in
- * a name, CARDEA_ETOOBIG when `out_cap` is too small.
+ * CARDEA_EINVAL when `owner_id` contains a character that is not allowed
+ * in a name, CARDEA_ETOOBIG when `out_cap` is too small.
  */
 cardea_err cardea_keystore__key_name(char *out, size_t out_cap,
                                      cardea_keystore_kind kind,
@@ -518,15 +522,15 @@ void cardea_sdk__transferred_free(cardea_sdk_transferred *keys, size_t count);
  * key store without being held) to every key the session holds. The
  * self-to-self exchange data is first extended to the source keys.
  * Called by cardea_session_open and force_reload after
- * cardea_sdk__xd_begin; does nothing when the user holds no safe key or
- * no transfer key is missing.
+ * cardea_sdk__xd_begin. Does nothing when the user has no safe key or no
+ * transfer key is missing.
  */
 cardea_err cardea_sdk__transfer_update(cardea_session *session)
     CARDEA_MUST_CHECK;
 
 /*
  * The session a cardea_key_recovery result belongs to, for functions
- * called inside recover_and_verify_keys; NULL when it has none.
+ * called inside recover_and_verify_keys, or NULL when it has none.
  */
 cardea_session *cardea_sdk__key_recovery_session(
     const cardea_key_recovery *result);
@@ -545,7 +549,7 @@ cardea_err cardea_sdk__xd_reload(cardea_session *session) CARDEA_MUST_CHECK;
  * for `recipient` and returns the key as grouped base32 text (wipe and
  * free it). recovery_fetch: parses the key text, fetches the data (with
  * the long poll when `wait_s` > 0), rejects expired data and decrypts
- * content of `type`; free `out` with cardea_mem__free_secret(out,
+ * content of `type`. Free `out` with cardea_mem__free_secret(out,
  * out_len + 1). recovery_delete: DELETE recoverydata/{id}.
  */
 cardea_err cardea_sdk__recovery_check_options(
@@ -569,7 +573,7 @@ cardea_err cardea_sdk__recovery_delete(cardea_session *session,
 /*
  * Exchange data between the user and `other` in both directions (one
  * when `other` is the user), from GET exchangedata/byDelegatorDelegate.
- * `out`: a JSON array; json_decref it.
+ * `out` is a JSON array, so json_decref it.
  */
 cardea_err cardea_sdk__exchange_data_between(json_t **out,
                                              cardea_session *session,

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Transfer keys of the user's own data owner, as @icure/cardinal-sdk
- * keeps them: transferKeys[sourceFpV1][targetFpV1] holds the PKCS#8 of
+ * keeps them. transferKeys[sourceFpV1][targetFpV1] contains the PKCS#8 of
  * the target private key, AES-encrypted with the exchange key of the
  * user's self-to-self exchange data, which is encrypted for the source
- * key. A new device that holds one verified key therefore recovers the
+ * key. A new device that has one verified key therefore recovers the
  * others when the session opens. Keys recovered this way only decrypt
  * until verified. Only verified keys become sources: a key the server
  * planted on the user's data owner never receives the self exchange
@@ -80,7 +80,7 @@ pool_free(key_pool *pool)
     cardea_sdk__transferred_free(pool->found, pool->found_count);
 }
 
-/* Decrypts the exchange keys that the pool's keys open; `done[i]` marks
+/* Decrypts the exchange keys that the pool's keys open. `done[i]` marks
  * the exchange data already decrypted. */
 static cardea_err
 open_self_xds(key_pool *pool, const json_t *xds, bool *done)
